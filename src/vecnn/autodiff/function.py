@@ -1,0 +1,83 @@
+"""An operation of the graph: its forward and its backward, side by side.
+
+A subclass of ``Function`` computes its result from plain arrays in ``forward`` and, in
+``backward``, turns the upstream gradient ``dout`` (the gradient of the final output
+with respect to this operation's result) into one gradient per input: the chain rule
+applied locally. ``apply`` wraps both as a node of the graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from vecnn.autodiff.mode import is_grad_enabled
+from vecnn.autodiff.tensor import Tensor
+from vecnn.backend import Array, as_float_array, xp
+from vecnn.errors import NoDerivativeError
+
+
+class Function:
+    """Base class of every operation.
+
+    Subclasses set ``name``, take their non-array parameters (an axis, an exponent) in
+    ``__init__``, keep in attributes what ``backward`` needs, and implement:
+
+    - ``forward(*arrays) -> array``;
+    - ``backward(dout) -> tuple``, one entry per input, of that input's shape: ``None``
+      where ``self.needs_grad`` says no gradient is wanted, otherwise a new array, a view,
+      or ``dout`` itself. It never writes into ``dout`` and never returns one array for
+      two inputs (the engine copies only what it borrowed).
+
+    An operation with no derivative leaves ``backward`` alone: the default raises.
+    """
+
+    name: ClassVar[str] = "function"
+
+    inputs: tuple[Tensor | None, ...]
+    needs_grad: tuple[bool, ...]
+    released: bool = False
+
+    def forward(self, *arrays: Array) -> Array:
+        raise NotImplementedError
+
+    def backward(self, dout: Array) -> tuple[Array | None, ...]:
+        raise NoDerivativeError(
+            f"the derivative of '{self.name}' is not implemented: it has no derivative that "
+            "backward() could use"
+        )
+
+    def release(self) -> None:
+        """Drop the saved buffers and the links to the inputs once backward has used them."""
+        self.__dict__.clear()
+        self.released = True
+
+    @classmethod
+    def apply(cls, *operands: Any, **params: Any) -> Tensor:
+        """Run the operation on Tensors, arrays or Python numbers and return a Tensor.
+
+        Operands that are not Tensors are constants: they are converted to the dtype of
+        the Tensor operands (so a Python scalar or a float64 array never promotes a
+        float32 computation). The graph is recorded when gradients are enabled and some
+        Tensor operand requires one.
+        """
+        fn = cls(**params)
+        dtype = None
+        for operand in operands:
+            if isinstance(operand, Tensor):
+                dtype = operand.data.dtype if dtype is None else xp.result_type(
+                    dtype, operand.data.dtype
+                )
+        arrays = [
+            operand.data if isinstance(operand, Tensor) else as_float_array(operand, dtype)
+            for operand in operands
+        ]
+        needs_grad = tuple(
+            isinstance(operand, Tensor) and operand.requires_grad for operand in operands
+        )
+        record = any(needs_grad) and is_grad_enabled()
+        fn.needs_grad = needs_grad if record else (False,) * len(operands)
+        out = fn.forward(*arrays)
+        if not record:
+            return Tensor._from_op(out, None)
+        fn.inputs = tuple(op if isinstance(op, Tensor) else None for op in operands)
+        return Tensor._from_op(out, fn)

@@ -1,0 +1,30 @@
+"""Whether operations record the graph: on by default, off inside ``no_grad()``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """True when new operations record their inputs for ``backward()`` (per thread)."""
+    return getattr(_state, "enabled", True)
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """A context in which operations record no graph: for inference and weight updates.
+
+    Results computed inside it have ``requires_grad=False`` and keep no buffers for a
+    backward pass. Contexts nest; the previous mode comes back on exit, also after an
+    exception.
+    """
+    previous = is_grad_enabled()
+    _state.enabled = False
+    try:
+        yield
+    finally:
+        _state.enabled = previous

@@ -1,0 +1,346 @@
+"""The node of the computational graph: a value, the operation that made it, its gradient.
+
+A ``Tensor`` holds ``data`` (an array of the backend) and, once ``backward()`` has run,
+``grad``: the gradient of the output with respect to this value, an array of the same
+shape. Each result of an operation remembers the operation (a ``Function``) and, through
+it, its inputs; ``backward()`` walks that graph from the output back to the leaves in
+reverse topological order and applies each operation's local derivative.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vecnn.backend import Array, as_float_array, xp
+from vecnn.errors import GraphReleasedError
+
+
+class Tensor:
+    """A value of the computational graph.
+
+    ``Tensor(data, requires_grad=False)`` copies ``data`` into a float32 or float64 array
+    (float arrays keep their dtype; Python numbers, lists and integer arrays become
+    float64). With ``requires_grad=True`` the tensor is a leaf whose ``grad`` receives the
+    gradient of every ``backward()`` that reaches it; gradients add up across calls until
+    ``zero_grad()``.
+    """
+
+    __slots__ = ("__weakref__", "_fn", "_retains_grad", "data", "grad", "name", "requires_grad")
+
+    # NumPy defers to the Tensor's reflected operators (``array + tensor`` is a Tensor).
+    __array_ufunc__ = None
+
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        *,
+        dtype: Any = None,
+        name: str | None = None,
+    ) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data: Array = as_float_array(data, dtype).copy()
+        self.grad: Array | None = None
+        self.requires_grad = bool(requires_grad)
+        self.name = name
+        self._fn = None
+        self._retains_grad = False
+
+    @classmethod
+    def _from_op(cls, data: Array, fn: Any) -> Tensor:
+        """The result of an operation: ``fn`` is its Function, or None when no graph is kept."""
+        tensor = object.__new__(cls)
+        tensor.data = data
+        tensor.grad = None
+        tensor.requires_grad = fn is not None
+        tensor.name = None
+        tensor._fn = fn
+        tensor._retains_grad = False
+        return tensor
+
+    # ----------------------------------------------------------------- description
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a tensor the user made (no operation made it)."""
+        return self._fn is None
+
+    @property
+    def op(self) -> str | None:
+        """The name of the operation that made this tensor, None for a leaf."""
+        return None if self._fn is None else self._fn.name
+
+    def numpy(self) -> Array:
+        """The data as an array (shares memory with the tensor, as PyTorch's ``numpy()``)."""
+        return self.data
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python float."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with one element; this one has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def detach(self) -> Tensor:
+        """The same data as a new leaf outside the graph (no copy, no gradient)."""
+        return Tensor._from_op(self.data, None)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        parts = [f"shape={self.shape}", f"dtype={self.dtype}"]
+        if self.name:
+            parts.insert(0, f"name={self.name!r}")
+        if self._fn is not None:
+            parts.append(f"op={self._fn.name}")
+        elif self.requires_grad:
+            parts.append("requires_grad=True")
+        if self.data.size <= 6:
+            values = xp.array2string(self.data, separator=", ", precision=4)
+            parts.insert(0, values.replace("\n", ""))
+        return f"Tensor({', '.join(parts)})"
+
+    # ------------------------------------------------------------------- gradients
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (``grad`` becomes None, as in PyTorch)."""
+        self.grad = None
+
+    def retain_grad(self) -> Tensor:
+        """Keep ``grad`` on this non-leaf tensor too (e.g. to look at ``dZ``); returns self."""
+        self._retains_grad = True
+        return self
+
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Back-propagate from this tensor to every leaf that requires a gradient.
+
+        A scalar output is seeded with 1; any other output needs ``grad``, the upstream
+        gradient, of its own shape. Leaves accumulate into ``.grad``. Unless
+        ``retain_graph`` is true, each operation drops its saved buffers once its
+        backward has run, so that memory is released; a second ``backward()`` through
+        the same graph then raises.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require a gradient: no input of the "
+                "computation had requires_grad=True (or it ran inside no_grad())"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without an argument needs a scalar output; this one has shape "
+                    f"{self.shape}: pass the upstream gradient, backward(grad) with grad of "
+                    "that shape"
+                )
+            seed = xp.ones_like(self.data)
+        else:
+            seed = as_float_array(grad.data if isinstance(grad, Tensor) else grad, self.dtype)
+            if seed.shape != self.shape:
+                raise ValueError(
+                    f"backward(grad): grad has shape {seed.shape} but the output has shape "
+                    f"{self.shape}"
+                )
+            seed = seed.copy()
+        _run_backward(self, seed, retain_graph)
+
+    def _accumulate(self, grad: Array, owned: bool) -> None:
+        if grad.dtype != self.data.dtype:
+            grad, owned = grad.astype(self.data.dtype), True
+        if self.grad is None:
+            self.grad = grad if owned else grad.copy()
+        else:
+            self.grad += grad
+
+    # ------------------------------------------------------- graph drawing
+    def draw(self, path: Any) -> Any:
+        """Draw the graph that produced this tensor (see ``vecnn.graph.draw``)."""
+        from vecnn.autodiff.graph import draw
+
+        return draw(self, path)
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.div(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return _ops.pow(self, exponent)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.getitem(self, index)
+
+    # -------------------------------------------------------------------- methods
+    def exp(self) -> Tensor:
+        return _ops.exp(self)
+
+    def log(self) -> Tensor:
+        return _ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.sqrt(self)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.max(self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops.reshape(self, shape)
+
+    def transpose(self, *axes: int) -> Tensor:
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _ops.transpose(self, axes or None)
+
+    @property
+    def T(self) -> Tensor:
+        return _ops.transpose(self, None)
+
+    def relu(self) -> Tensor:
+        return _ops.relu(self)
+
+    def leaky_relu(self, alpha: float = 0.01) -> Tensor:
+        return _ops.leaky_relu(self, alpha)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return _ops.tanh(self)
+
+    def softmax(self, axis: int = 0) -> Tensor:
+        return _ops.softmax(self, axis=axis)
+
+    def log_softmax(self, axis: int = 0) -> Tensor:
+        return _ops.log_softmax(self, axis=axis)
+
+    def step(self, threshold: float = 0.5) -> Tensor:
+        return _ops.step(self, threshold)
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """The tensors that ``root`` depends on and that need a gradient, inputs before outputs.
+
+    Iterative depth-first search, so a chain of any length fits in Python's stack.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        fn = node._fn
+        if fn is None:
+            continue
+        if fn.released:
+            raise GraphReleasedError(
+                f"backward() through the graph a second time: the buffers of '{fn.name}' were "
+                "released by the first backward(); call backward(retain_graph=True) the first "
+                "time to keep them"
+            )
+        for parent, needed in zip(fn.inputs, fn.needs_grad):
+            if needed and id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def _run_backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
+    """Apply the chain rule over the graph of ``root``, seeded with ``dRoot = seed``.
+
+    ``pending`` maps each tensor still to be visited to its summed gradient and whether
+    that array is owned (fresh, safe to keep and add into in place) or borrowed (the
+    upstream gradient passed through, or a view).
+    """
+    pending: dict[int, tuple[Array, bool]] = {id(root): (seed, True)}
+    for node in reversed(_topological_order(root)):
+        entry = pending.pop(id(node), None)
+        if entry is None:
+            continue
+        dout, owned = entry
+        fn = node._fn
+        if fn is None or node._retains_grad:
+            node._accumulate(dout, owned)
+            owned = False
+        if fn is None:
+            continue
+        input_grads = fn.backward(dout)
+        for parent, needed, dinput in zip(fn.inputs, fn.needs_grad, input_grads):
+            if not needed:
+                continue
+            if dinput.shape != parent.data.shape:
+                raise RuntimeError(
+                    f"internal error in '{fn.name}': its backward gave a gradient of shape "
+                    f"{dinput.shape} for an input of shape {parent.data.shape}"
+                )
+            key = id(parent)
+            if key in pending:
+                pending[key] = (pending[key][0] + dinput, True)
+            else:
+                fresh = dinput is not dout and dinput.base is None and dinput.flags.writeable
+                pending[key] = (dinput, fresh)
+        if not retain_graph:
+            fn.release()
+
+
+# The one loop of the layout: Tensor's operators are the operations of ``vecnn.ops``
+# (level 2), which in turn build Tensors. It is broken here, and only here: ``ops`` is
+# imported once ``Tensor`` exists, and looked up when an operator is called.
+from vecnn import ops as _ops  # noqa: E402

@@ -1,0 +1,48 @@
+"""The operations of the graph, by family; each keeps its forward beside its backward.
+
+``vecnn.ops.dense`` and the losses taken from logits are fused nodes (``fused.py``) with
+the closed-form backward of the design; everything else is the general element-wise
+graph.
+"""
+
+from vecnn.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
+from vecnn.ops.elementwise import exp, leaky_relu, log, relu, sigmoid, sqrt, step, tanh
+from vecnn.ops.fused import (
+    binary_cross_entropy_with_logits,
+    dense,
+    mean_squared_error,
+    softmax_cross_entropy_with_logits,
+)
+from vecnn.ops.reduction import max, mean, sum
+from vecnn.ops.shape import getitem, reshape, transpose
+from vecnn.ops.softmax import log_softmax, softmax
+
+__all__ = [
+    "add",
+    "binary_cross_entropy_with_logits",
+    "dense",
+    "div",
+    "exp",
+    "getitem",
+    "leaky_relu",
+    "log",
+    "log_softmax",
+    "matmul",
+    "max",
+    "mean",
+    "mean_squared_error",
+    "mul",
+    "neg",
+    "pow",
+    "relu",
+    "reshape",
+    "sigmoid",
+    "softmax",
+    "softmax_cross_entropy_with_logits",
+    "sqrt",
+    "step",
+    "sub",
+    "sum",
+    "tanh",
+    "transpose",
+]
