@@ -64,8 +64,10 @@ class Function:
         dtype = None
         for operand in operands:
             if isinstance(operand, Tensor):
-                dtype = operand.data.dtype if dtype is None else xp.result_type(
-                    dtype, operand.data.dtype
+                dtype = (
+                    operand.data.dtype
+                    if dtype is None
+                    else xp.result_type(dtype, operand.data.dtype)
                 )
         arrays = [
             operand.data if isinstance(operand, Tensor) else as_float_array(operand, dtype)

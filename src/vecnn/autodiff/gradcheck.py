@@ -59,7 +59,7 @@ def grad_check(
     out.backward()
 
     checks = []
-    for index, (original, copy) in enumerate(zip(tensors, copies)):
+    for index, (original, copy) in enumerate(zip(tensors, copies, strict=True)):
         analytic = copy.grad if copy.grad is not None else xp.zeros_like(copy.data)
         numeric = _finite_differences(f, copies, index, eps)
         checks.append(_compare(index, getattr(original, "name", None), analytic, numeric))
@@ -90,7 +90,9 @@ def _compare(index: int, name: str | None, analytic: Any, numeric: Any) -> Input
     scale = xp.linalg.norm(analytic) + xp.linalg.norm(numeric)
     error = float(xp.linalg.norm(difference) / scale) if scale > 0 else 0.0
     if analytic.size:
-        worst = tuple(int(i) for i in xp.unravel_index(xp.argmax(xp.abs(difference)), analytic.shape))
+        worst = tuple(
+            int(i) for i in xp.unravel_index(xp.argmax(xp.abs(difference)), analytic.shape)
+        )
         values = float(analytic[worst]), float(numeric[worst])
     else:
         worst, values = (), (0.0, 0.0)

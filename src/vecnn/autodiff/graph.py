@@ -93,7 +93,5 @@ def draw(tensor: Tensor, path: Any) -> Path:
             stacklevel=2,
         )
         return fallback
-    subprocess.run(
-        [program, f"-T{fmt}", "-o", str(path)], input=dot_text.encode(), check=True
-    )
+    subprocess.run([program, f"-T{fmt}", "-o", str(path)], input=dot_text.encode(), check=True)
     return path

@@ -296,7 +296,7 @@ def _topological_order(root: Tensor) -> list[Tensor]:
                 "released by the first backward(); call backward(retain_graph=True) the first "
                 "time to keep them"
             )
-        for parent, needed in zip(fn.inputs, fn.needs_grad):
+        for parent, needed in zip(fn.inputs, fn.needs_grad, strict=True):
             if needed and id(parent) not in visited:
                 stack.append((parent, False))
     return order
@@ -322,7 +322,7 @@ def _run_backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
         if fn is None:
             continue
         input_grads = fn.backward(dout)
-        for parent, needed, dinput in zip(fn.inputs, fn.needs_grad, input_grads):
+        for parent, needed, dinput in zip(fn.inputs, fn.needs_grad, input_grads, strict=True):
             if not needed:
                 continue
             if dinput.shape != parent.data.shape:

@@ -72,8 +72,7 @@ def _check_same_shape(name: str, Z: Array, Y: Array, z_name: str = "Z") -> None:
         if Y.ndim == 1 and Z.ndim == 2 and Z.shape[0] == 1 and Y.shape[0] == Z.shape[1]:
             hint = ": reshape it with Y.reshape(1, -1)"
         raise ShapeError(
-            f"{name}: Y must have the shape of {z_name}, (n[L], m) = {Z.shape}; got {Y.shape}"
-            f"{hint}"
+            f"{name}: Y must have the shape of {z_name}, (n[L], m) = {Z.shape}; got {Y.shape}{hint}"
         )
     if Z.ndim != 2:
         raise ShapeError(f"{name}: {z_name} must be a matrix (n[L], m); got shape {Z.shape}")

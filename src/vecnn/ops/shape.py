@@ -60,9 +60,7 @@ class Transpose(Function):
 def _is_basic(index: Any) -> bool:
     """True for an index of ints, slices, None and Ellipsis only (each entry taken once)."""
     parts = index if isinstance(index, tuple) else (index,)
-    return all(
-        part is None or part is Ellipsis or isinstance(part, (int, slice)) for part in parts
-    )
+    return all(part is None or part is Ellipsis or isinstance(part, (int, slice)) for part in parts)
 
 
 class GetItem(Function):

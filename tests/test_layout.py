@@ -1,0 +1,86 @@
+"""The layout's rules: modules import only from lower levels; only the backend imports NumPy."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "vecnn"
+
+# The level of each module or package (DESIGN §3); a module imports only from lower
+# levels or from its own package.
+LEVELS = {
+    "backend": 0,
+    "errors": 0,
+    "autodiff": 1,
+    "metrics": 1,
+    "data": 1,
+    "ops": 2,
+    "nn": 3,
+    "losses": 4,
+    "optim": 4,
+    "train": 5,
+    "io": 5,
+    "report": 6,
+    "integrations": 6,
+    "cli": 7,
+    "graph": 8,
+    "__init__": 9,
+}
+
+# The one documented loop: Tensor's operators are the ops (see autodiff/tensor.py).
+ALLOWED_UPWARD = {("autodiff/tensor.py", "ops")}
+
+
+def _top(module_path: Path) -> str:
+    parts = module_path.relative_to(PACKAGE).with_suffix("").parts
+    return parts[0]
+
+
+def _imports(path: Path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "vecnn":
+                for alias in node.names:
+                    yield f"vecnn.{alias.name}"
+            else:
+                yield node.module
+
+
+def _modules():
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def test_every_module_has_a_level():
+    for path in _modules():
+        assert _top(path) in LEVELS, f"{path.relative_to(PACKAGE)} has no level in this test"
+
+
+def test_modules_import_only_from_lower_levels():
+    problems = []
+    for path in _modules():
+        here = _top(path)
+        for name in _imports(path):
+            if not name.startswith("vecnn."):
+                continue
+            target = name.split(".")[1]
+            relative = path.relative_to(PACKAGE).as_posix()
+            if target == here or (relative, target) in ALLOWED_UPWARD:
+                continue
+            if LEVELS[target] >= LEVELS[here]:
+                problems.append(f"{relative} (level {LEVELS[here]}) imports {name}")
+    assert not problems, "\n".join(problems)
+
+
+def test_only_the_backend_imports_numpy():
+    offenders = [
+        path.relative_to(PACKAGE).as_posix()
+        for path in _modules()
+        if _top(path) != "backend"
+        and any(name == "numpy" or name.startswith("numpy.") for name in _imports(path))
+    ]
+    assert not offenders, f"array work must go through vecnn.backend: {offenders}"
