@@ -32,8 +32,21 @@ def test_small_for_a_correct_gradient():
 def test_large_for_a_wrong_gradient():
     x = Tensor(np.array([1.0, 2.0, -3.0]), requires_grad=True)
     error = vecnn.grad_check(lambda x: WrongSquare.apply(x).sum(), x)
-    # analytic g = x, numeric ĝ = 2x: ‖g − ĝ‖ / (‖g‖ + ‖ĝ‖) = 1/3
+    # analytic g = x, numeric ĝ = 2x: ‖g − ĝ‖ / (‖g‖ + ‖ĝ‖) = 1/3 (‖g‖ + ‖ĝ‖ > 1)
     assert error == pytest.approx(1 / 3, rel=1e-6)
+
+
+def test_a_truly_zero_gradient_is_not_judged_by_round_off():
+    # softmax is unchanged by adding the same b to every row: dJ/db is exactly 0
+    z = Tensor(np.array([[0.1257], [-0.1321]]), requires_grad=True)
+    b = Tensor(np.array([[0.6404]]), requires_grad=True)
+    weights = np.array([[0.3], [-1.2]])
+    assert vecnn.grad_check(lambda z, b: ((z + b).softmax() * weights).sum(), z, b) < 1e-8
+
+
+def test_small_but_wrong_gradients_are_still_caught():
+    x = Tensor(np.array([1e-3, -2e-3]), requires_grad=True)
+    assert vecnn.grad_check(lambda x: WrongSquare.apply(x).sum(), x) > 1e-4
 
 
 def test_report_names_the_worst_entry_per_input():

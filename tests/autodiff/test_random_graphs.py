@@ -64,7 +64,9 @@ def test_random_compositions_match_finite_differences(data, steps, seed):
             out = UNARY[step](out)
         return (out * weights).sum()
 
-    assert vecnn.grad_check(f, a, b) < 1e-5
+    # A wrong derivative gives an error of order 1; compositions whose gradients are all
+    # near zero (log of log of t² + 1 at t ≈ 0) leave finite differences ~1e-5 relative.
+    assert vecnn.grad_check(f, a, b) < 1e-4
 
 
 @settings(max_examples=30, deadline=None)

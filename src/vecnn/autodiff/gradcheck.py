@@ -15,9 +15,11 @@ from vecnn.backend import xp
 class InputCheck:
     """How one input's gradient compares with finite differences.
 
-    ``relative_error`` is ``‖g − ĝ‖ / (‖g‖ + ‖ĝ‖)`` over the whole input (0 when both are
-    zero), with ``g`` the graph's gradient and ``ĝ`` the finite differences; the worst
-    entry is the one with the largest ``|g − ĝ|``.
+    ``relative_error`` is ``‖g − ĝ‖ / max(‖g‖ + ‖ĝ‖, 1)`` over the whole input, with ``g``
+    the graph's gradient and ``ĝ`` the finite differences: the textbook's relative error,
+    measured absolutely when the gradients are small, so that a gradient that is truly
+    zero is not judged by the round-off of its finite differences. The worst entry is the
+    one with the largest ``|g − ĝ|``.
     """
 
     index: int
@@ -42,8 +44,8 @@ def grad_check(
     ``x ± eps`` and ``(f(x + eps) − f(x − eps)) / (2 eps)`` compared with the gradient
     ``backward()`` gives. Every input is checked, whatever its ``requires_grad``.
 
-    Returns the largest ``‖g − ĝ‖ / (‖g‖ + ‖ĝ‖)`` over the inputs (below about 1e-7 is
-    right; above 1e-3 is almost certainly a bug), or with ``report=True`` one
+    Returns the largest ``‖g − ĝ‖ / max(‖g‖ + ‖ĝ‖, 1)`` over the inputs (below about 1e-7
+    is right; above 1e-3 is almost certainly a bug), or with ``report=True`` one
     ``InputCheck`` per input with its worst entry.
     """
     if not tensors:
@@ -87,8 +89,8 @@ def _finite_differences(
 
 def _compare(index: int, name: str | None, analytic: Any, numeric: Any) -> InputCheck:
     difference = analytic - numeric
-    scale = xp.linalg.norm(analytic) + xp.linalg.norm(numeric)
-    error = float(xp.linalg.norm(difference) / scale) if scale > 0 else 0.0
+    scale = max(float(xp.linalg.norm(analytic) + xp.linalg.norm(numeric)), 1.0)
+    error = float(xp.linalg.norm(difference)) / scale
     if analytic.size:
         worst = tuple(
             int(i) for i in xp.unravel_index(xp.argmax(xp.abs(difference)), analytic.shape)
