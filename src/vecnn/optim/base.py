@@ -1,0 +1,245 @@
+"""What every optimizer shares: its parameters, ``lr``, clipping, state and its checkpoint.
+
+A subclass holds only its update rule (``_update``), its hyperparameters (``_check_hyper``)
+and the names of its per-parameter state arrays (``_state_names``).
+
+``state_dict()`` is one flat dict, JSON-able except for the arrays under ``"arrays"``,
+whose keys are strings so that a safe array format (``.npz``, safetensors) stores them::
+
+    {
+        "type": "Adam",                      # the class name
+        "hyper": {"lr": 0.001, "betas": [0.9, 0.999], "eps": 1e-08,
+                  "weight_decay": 0.0, "clip_norm": None},
+        "steps": [3, 3],                     # updates each parameter has had (t)
+        "arrays": {"v.0": array, "s.0": array, "v.1": array, "s.1": array},
+    }
+
+``"arrays"`` maps ``"<state name>.<parameter index>"`` to a copy of that state array; the
+index is the parameter's position in ``optimizer.params``. ``load_state_dict`` restores
+the hyperparameters (``lr`` included, as PyTorch does), the step counts and the arrays,
+after checking all of them; nothing changes when a check fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from vecnn.autodiff import Tensor, no_grad
+from vecnn.backend import Array, xp
+from vecnn.optim import _checks
+from vecnn.optim.clip import clip_arrays
+
+_SCRATCH = 2
+"""Scratch buffers per dtype, each as large as the largest parameter, shared by all."""
+
+
+class Optimizer:
+    """Base class: ``step()`` updates every parameter that has a gradient, in place.
+
+    ``params`` is any iterable of leaf Tensors with ``requires_grad=True`` (no duplicates,
+    not empty); it is kept as a list. ``lr`` may be changed between steps (the schedules
+    do). With ``clip_norm`` set, ``step()`` first clips the gradients by their global norm
+    (see ``clip_grad_norm``), in place, as PyTorch users do by hand before ``step()``.
+    """
+
+    _hyper_names: ClassVar[tuple[str, ...]] = ("lr", "weight_decay", "clip_norm")
+
+    params: list[Tensor]
+    weight_decay: float
+    clip_norm: float | None
+
+    def __init__(self, params: Iterable[Tensor], **hyper: Any) -> None:
+        self.params = _check_params(type(self).__name__, params)
+        self._shapes = [p.data.shape for p in self.params]
+        self._steps = [0] * len(self.params)
+        self._scratch = _scratch_views(self.params)
+        self._set_hyper(self._check_hyper(hyper))
+        self._state: dict[str, list[Array]] = {}
+        self._allocate_state()
+
+    # ----------------------------------------------------------------- hyperparameters
+    @property
+    def lr(self) -> float:
+        """The learning rate α (≥ 0), read at every ``step()``."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = _checks.non_negative(type(self).__name__, "lr", value)
+
+    def _check_hyper(self, hyper: Mapping[str, Any]) -> dict[str, Any]:
+        """The hyperparameters, validated and normalized to Python numbers (no side effect).
+
+        Subclasses extend it with their own; the key set must be ``_hyper_names``.
+        """
+        owner = type(self).__name__
+        _checks.exact_keys(owner, "hyperparameters", hyper, self._hyper_names)
+        return {
+            "lr": _checks.non_negative(owner, "lr", hyper["lr"]),
+            "weight_decay": _checks.non_negative(owner, "weight_decay", hyper["weight_decay"]),
+            "clip_norm": _checks.optional_positive(owner, "clip_norm", hyper["clip_norm"]),
+        }
+
+    def _set_hyper(self, hyper: Mapping[str, Any]) -> None:
+        for name, value in hyper.items():
+            setattr(self, name, value)
+
+    def _hyper(self) -> dict[str, Any]:
+        hyper = {name: getattr(self, name) for name in self._hyper_names}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in hyper.items()}
+
+    # ------------------------------------------------------------------------ state
+    def _state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
+        """The per-parameter state arrays this rule keeps under ``hyper``."""
+        return ()
+
+    def _allocate_state(self) -> None:
+        self._state = {
+            name: [xp.zeros(p.data.shape, dtype=p.data.dtype) for p in self.params]
+            for name in self._state_names(self._hyper())
+        }
+
+    # ------------------------------------------------------------------------ steps
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (``grad`` becomes None)."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        """Update, in place, each parameter whose ``grad`` is not None."""
+        active = []
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if g is None:
+                continue
+            w = p.data
+            if not isinstance(g, Array):  # a NumPy scalar: clipping scales grads in place
+                g = p.grad = xp.asarray(g)
+            if w.shape != self._shapes[i] or g.shape != self._shapes[i]:
+                raise ValueError(
+                    f"{type(self).__name__}: parameter {i} ({p.name or 'unnamed'}) was "
+                    f"{self._shapes[i]} when the optimizer was made; now its data is "
+                    f"{w.shape} and its grad {g.shape}"
+                )
+            active.append((i, w, g))
+        if not active:
+            return
+        if self.clip_norm is not None:
+            clip_arrays([g for _, _, g in active], self.clip_norm)
+        with no_grad():
+            self._update(active)
+        for i, _, _ in active:
+            self._steps[i] += 1
+
+    def _update(self, active: list[tuple[int, Array, Array]]) -> None:
+        """Apply the rule to each ``(index, W, dW)``; write ``W`` in place."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------- checkpoint
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state (see the module's docstring); arrays are copies."""
+        return {
+            "type": type(self).__name__,
+            "hyper": self._hyper(),
+            "steps": list(self._steps),
+            "arrays": {
+                f"{name}.{i}": array.copy()
+                for name, arrays in self._state.items()
+                for i, array in enumerate(arrays)
+            },
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what ``state_dict()`` returned; ValueError naming what differs."""
+        owner = type(self).__name__
+        _checks.exact_keys(owner, "state", state, ("type", "hyper", "steps", "arrays"))
+        if state["type"] != owner:
+            raise ValueError(f"{owner}: the state is of a {state['type']}, not of a {owner}")
+        hyper = self._check_hyper(state["hyper"])
+        steps = state["steps"]
+        if not isinstance(steps, (list, tuple)):
+            raise ValueError(f"{owner}: steps must be a list, got {type(steps).__name__}")
+        if len(steps) != len(self.params):
+            raise ValueError(
+                f"{owner}: the state has {len(steps)} parameters, this optimizer has "
+                f"{len(self.params)}"
+            )
+        steps = [_checks.non_negative_int(owner, f"steps[{i}]", t) for i, t in enumerate(steps)]
+        names = self._state_names(hyper)
+        expected = tuple(f"{name}.{i}" for name in names for i in range(len(self.params)))
+        _checks.exact_keys(owner, "arrays", state["arrays"], expected)
+        arrays = {key: xp.asarray(state["arrays"][key]) for key in expected}
+        for key, array in arrays.items():
+            shape = self._shapes[int(key.rsplit(".", 1)[1])]
+            if array.shape != shape:
+                raise ValueError(
+                    f"{owner}: state array {key!r} has shape {array.shape}, the parameter "
+                    f"has {shape}"
+                )
+            if array.dtype.kind not in "fiu":
+                raise ValueError(f"{owner}: state array {key!r} has dtype {array.dtype}")
+        self._set_hyper(hyper)
+        self._steps = steps
+        self._allocate_state()
+        for name, buffers in self._state.items():
+            for i, buffer in enumerate(buffers):
+                xp.copyto(buffer, arrays[f"{name}.{i}"], casting="same_kind")
+
+    def __repr__(self) -> str:
+        hyper = ", ".join(f"{k}={v}" for k, v in self._hyper().items())
+        return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
+
+
+def _check_params(owner: str, params: Iterable[Tensor]) -> list[Tensor]:
+    if isinstance(params, Tensor):
+        raise TypeError(
+            f"{owner}: params must be an iterable of Tensors, got a single Tensor; pass [tensor]"
+        )
+    if isinstance(params, Mapping):
+        raise TypeError(f"{owner}: params must be an iterable of Tensors; pass dict.values()")
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(
+            f"{owner}: params must be an iterable of Tensors, got {type(params).__name__}"
+        ) from None
+    if not params:
+        raise ValueError(f"{owner}: params is empty; there is nothing to optimize")
+    seen: set[int] = set()
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{owner}: params[{i}] is a {type(p).__name__}, not a Tensor")
+        if not p.requires_grad:
+            raise ValueError(
+                f"{owner}: params[{i}] ({p.name or 'unnamed'}) has requires_grad=False; "
+                "it would never receive a gradient"
+            )
+        if not p.is_leaf:
+            raise ValueError(
+                f"{owner}: params[{i}] is the result of '{p.op}', not a leaf; an optimizer "
+                "updates leaves (the weights), not computed values"
+            )
+        if id(p) in seen:
+            raise ValueError(f"{owner}: params[{i}] ({p.name or 'unnamed'}) appears twice")
+        seen.add(id(p))
+    return params
+
+
+def _scratch_views(params: list[Tensor]) -> list[tuple[Array, ...]]:
+    """For each parameter, ``_SCRATCH`` views of its shape into buffers made once.
+
+    One flat buffer per dtype and per scratch slot, as large as the largest parameter of
+    that dtype: the updates write their temporaries there instead of allocating.
+    """
+    largest: dict[Any, int] = {}
+    for p in params:
+        largest[p.data.dtype] = max(largest.get(p.data.dtype, 0), p.data.size)
+    buffers = {
+        dtype: [xp.empty(size, dtype=dtype) for _ in range(_SCRATCH)]
+        for dtype, size in largest.items()
+    }
+    return [
+        tuple(flat[: p.data.size].reshape(p.data.shape) for flat in buffers[p.data.dtype])
+        for p in params
+    ]

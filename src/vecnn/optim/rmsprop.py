@@ -1,0 +1,73 @@
+"""RMSProp: each weight's step divided by a running root mean square of its gradients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from vecnn.autodiff import Tensor
+from vecnn.backend import Array, xp
+from vecnn.optim import _checks
+from vecnn.optim.base import Optimizer
+
+
+class RMSProp(Optimizer):
+    """RMSProp, as ``torch.optim.RMSprop`` with ``alpha=rho`` (not centered, no momentum).
+
+    With ``ρ`` the decay of the running average and ``λ`` the weight decay (L2)::
+
+        dW ← dW + λW
+        s  ← ρs + (1−ρ)dW²              (s starts at 0)
+        W  ← W − α dW/(√s + ε)
+
+    ε is added outside the square root, as PyTorch does. State: ``s`` per parameter.
+    """
+
+    _hyper_names: ClassVar[tuple[str, ...]] = ("lr", "rho", "eps", "weight_decay", "clip_norm")
+
+    rho: float
+    eps: float
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 1e-3,
+        rho: float = 0.9,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        clip_norm: float | None = None,
+    ) -> None:
+        super().__init__(
+            params, lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm
+        )
+
+    def _check_hyper(self, hyper: Mapping[str, Any]) -> dict[str, Any]:
+        checked = super()._check_hyper(hyper)
+        owner = type(self).__name__
+        checked["rho"] = _checks.unit_interval(owner, "rho", hyper["rho"])
+        checked["eps"] = _checks.positive(owner, "eps", hyper["eps"])
+        return checked
+
+    def _state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
+        return ("s",)
+
+    def _update(self, active: list[tuple[int, Array, Array]]) -> None:
+        lr, rho, eps, wd = self.lr, self.rho, self.eps, self.weight_decay
+        one_minus_rho = 1.0 - rho
+        squares = self._state["s"]
+        for i, W, dW in active:
+            a, b = self._scratch[i]
+            if wd:
+                xp.multiply(W, wd, out=a)
+                a += dW
+                dW = a
+            s = squares[i]
+            s *= rho
+            xp.multiply(dW, dW, out=b)
+            b *= one_minus_rho
+            s += b
+            xp.sqrt(s, out=b)
+            b += eps
+            xp.divide(dW, b, out=b)
+            b *= lr
+            W -= b
