@@ -13,12 +13,14 @@ from vecnn.ops.fused import (
     mean_squared_error,
     softmax_cross_entropy_with_logits,
 )
+from vecnn.ops.normalization import batch_norm
 from vecnn.ops.reduction import max, mean, sum
 from vecnn.ops.shape import getitem, reshape, transpose
 from vecnn.ops.softmax import log_softmax, softmax
 
 __all__ = [
     "add",
+    "batch_norm",
     "binary_cross_entropy_with_logits",
     "dense",
     "div",

@@ -58,7 +58,7 @@ class Relu(Function):
 
     def forward(self, z: Array) -> Array:
         self.positive = z > 0
-        return z * self.positive
+        return xp.maximum(z, 0)
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
         return (dout * self.positive,)

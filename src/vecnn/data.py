@@ -1,0 +1,248 @@
+"""Data at the edge: checking ``X`` and ``Y``, encoding labels, and mini-batch indices.
+
+Inside vecnn examples are columns (``X`` is ``(n[0], m)``). The checks follow
+scikit-learn's ``check_array`` contract and wording (NaN, infinity, empty data, 1-D
+input, complex and string data), said in the notation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from vecnn.backend import Array, xp
+from vecnn.errors import ShapeError
+
+TASKS = ("binary", "multiclass", "multilabel", "regression")
+
+
+def _as_numeric(data: Any, name: str) -> Array:
+    """``data`` as a real numeric array; a ValueError for complex, string or object data."""
+    if hasattr(data, "toarray") and hasattr(data, "nnz"):
+        raise TypeError(
+            f"{name} is a sparse matrix; vecnn needs dense input: convert it with {name}.toarray()"
+        )
+    try:
+        array = xp.asarray(data)
+    except ValueError as error:
+        raise ValueError(
+            f"{name} could not be read as an array ({error}); are rows ragged?"
+        ) from None
+    if array.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}")
+    if array.dtype.kind in "OUSV":
+        try:
+            array = array.astype(xp.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{name} contains values that are not numbers (dtype {array.dtype}): convert or "
+                "encode them first"
+            ) from None
+    return array
+
+
+def check_finite(array: Array, name: str) -> None:
+    """A ValueError naming the problem when ``array`` holds NaN or infinity."""
+    if array.dtype.kind != "f":
+        return
+    if not xp.isfinite(array).all():
+        if xp.isnan(array).any():
+            raise ValueError(
+                f"Input {name} contains NaN. vecnn does not accept missing values: impute them "
+                "(e.g. with the column mean) or drop those examples first"
+            )
+        raise ValueError(
+            f"Input {name} contains infinity or a value too large for dtype('{array.dtype}')."
+        )
+
+
+def check_X(X: Any, n_features: int | None = None, dtype: Any = None, name: str = "X") -> Array:
+    """``X`` as a finite float array ``(n[0], m)``, examples as columns.
+
+    ``dtype`` is the network's; float32 input stays float32 when it is None.
+    """
+    array = _as_numeric(X, name)
+    if array.ndim != 2:
+        raise ValueError(
+            f"Expected 2D array, got {array.ndim}D array instead: {name} must be (n[0], m) with "
+            f"one example per column; got shape {array.shape}. Reshape your data with "
+            "x.reshape(-1, 1) for a single example or x.reshape(1, -1) for a single feature"
+        )
+    n0, m = array.shape
+    if m == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={array.shape}) while a minimum of 1 is required "
+            f"({name} is (n[0], m): examples are columns)"
+        )
+    if n0 == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={array.shape}) while a minimum of 1 is required"
+        )
+    if n_features is not None and n0 != n_features:
+        hint = ""
+        if m == n_features:
+            hint = f" It looks like the examples are rows: pass {name}.T (examples are columns)."
+        raise ShapeError(
+            f"{name} has {n0} features (rows), but the network is expecting n[0] = {n_features} "
+            f"features as input: {name} must be (n[0], m) = ({n_features}, m); got "
+            f"{array.shape}.{hint}"
+        )
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    elif array.dtype not in (xp.dtype(xp.float32), xp.dtype(xp.float64)):
+        array = array.astype(xp.float64)
+    check_finite(array, name)
+    return array
+
+
+@dataclass
+class Targets:
+    """``Y`` encoded for training: ``matrix (n[L], m)``, the task and the classes."""
+
+    matrix: Array
+    task: str
+    classes: Array | None
+
+
+def _check_label_type(labels: Array) -> Array:
+    if labels.dtype.kind == "f":
+        check_finite(labels, "Y")
+        if not (labels == xp.round(labels)).all():
+            raise ValueError(
+                "Unknown label type: continuous. A classifier needs class labels (ints, strings); "
+                "for a continuous target use a regression loss ('mse') with a linear output"
+            )
+    try:
+        return xp.unique(labels)
+    except TypeError:
+        raise ValueError(
+            "Y mixes label types (e.g. strings and numbers); give all labels one type"
+        ) from None
+
+
+def encode_targets(Y: Any, m: int, n_outputs: int, loss_name: str, classes: Any = None) -> Targets:
+    """Check ``Y`` against ``X``'s ``m`` and the output layer's ``n[L]``, and encode it.
+
+    Classification (``loss_name`` a cross-entropy): ``Y`` is labels of length ``m`` (any
+    hashable values; ``classes_`` records them in sorted order) or an indicator matrix
+    ``(n[L], m)`` of 0/1 (one-hot for multi-class, any number of ones for multi-label).
+    Regression: ``Y`` is ``(n[L], m)``, or ``(m,)`` when ``n[L] = 1``.
+    """
+    if isinstance(Y, (list, tuple)) or not hasattr(Y, "dtype"):
+        Y = xp.asarray(Y)
+    if Y.ndim == 0 or Y.ndim > 2:
+        raise ValueError(f"Y must be labels (m,) or a matrix (n[L], m); got shape {Y.shape}")
+    found_m = Y.shape[-1]
+    if found_m != m:
+        hint = ""
+        if Y.ndim == 2 and Y.shape[0] == m:
+            hint = " Y looks like one row per example: pass Y.T (examples are columns)."
+        elif Y.ndim == 2 and Y.shape == (m, 1):
+            hint = " Y is a column (m, 1): pass Y.ravel() for labels."
+        raise ValueError(
+            f"X and Y have different numbers of examples: X has m = {m} columns, Y has "
+            f"{found_m} (shape {Y.shape}).{hint}"
+        )
+    if loss_name == "mse":
+        return _encode_regression(Y, m, n_outputs)
+    return _encode_classes(Y, m, n_outputs, loss_name, classes)
+
+
+def _encode_regression(Y: Any, m: int, n_outputs: int) -> Targets:
+    Y = _as_numeric(Y, "Y").astype(xp.float64, copy=False)
+    if Y.ndim == 1:
+        Y = Y.reshape(1, m)
+    if Y.shape[0] != n_outputs:
+        raise ShapeError(
+            f"Y has {Y.shape[0]} target rows but the output layer has n[L] = {n_outputs} units"
+        )
+    check_finite(Y, "Y")
+    return Targets(Y, "regression", None)
+
+
+def _encode_classes(Y: Any, m: int, n_outputs: int, loss_name: str, classes: Any) -> Targets:
+    if Y.ndim == 2:
+        return _encode_indicator(_as_numeric(Y, "Y"), n_outputs, loss_name)
+    labels = Y
+    found = _check_label_type(labels)
+    if classes is None:
+        classes = found
+    else:
+        classes = _check_label_type(xp.asarray(classes))
+        unseen = [c for c in found.tolist() if c not in set(classes.tolist())]
+        if unseen:
+            raise ValueError(f"Y has labels not in classes: {unseen[:10]}")
+    if len(classes) < 2:
+        raise ValueError(
+            f"a classifier needs at least 2 classes; got {len(classes)}: {classes.tolist()}"
+        )
+    index = xp.searchsorted(classes, labels)
+    K = len(classes)
+    if n_outputs == 1:
+        if K != 2:
+            raise ValueError(
+                f"the output layer has 1 unit (binary), but Y has {K} classes: use n[L] = {K} "
+                "units (softmax, or sigmoid for one-vs-rest)"
+            )
+        return Targets(index.astype(xp.float64).reshape(1, m), "binary", classes)
+    if n_outputs != K:
+        raise ValueError(
+            f"Y has {K} classes but the output layer has n[L] = {n_outputs} units; they must "
+            "be equal (or 1 unit for two classes)"
+        )
+    one_hot = xp.zeros((K, m))
+    one_hot[index, xp.arange(m)] = 1.0
+    return Targets(one_hot, "multiclass", classes)
+
+
+def _encode_indicator(Y: Array, n_outputs: int, loss_name: str) -> Targets:
+    Y = Y.astype(xp.float64, copy=False)
+    check_finite(Y, "Y")
+    if Y.shape[0] != n_outputs:
+        raise ShapeError(
+            f"Y is an indicator matrix with {Y.shape[0]} rows but the output layer has "
+            f"n[L] = {n_outputs} units: Y must be (n[L], m)"
+        )
+    if ((Y < 0) | (Y > 1)).any():
+        raise ValueError("an indicator Y (n[L], m) must hold values in [0, 1]")
+    if n_outputs == 1:
+        return Targets(Y, "binary", xp.array([0, 1]))
+    per_example = Y.sum(axis=0)
+    single = bool(xp.allclose(per_example, 1.0))
+    if loss_name == "categorical_cross_entropy" and not single:
+        raise ValueError("categorical cross-entropy needs one-hot Y: each column must sum to 1")
+    task = "multiclass" if single else "multilabel"
+    return Targets(Y, task, xp.arange(n_outputs))
+
+
+def minibatches(m: int, batch_size: int | None, rng: Any, shuffle: bool) -> Iterator[Array]:
+    """Index arrays of the examples in each mini-batch of one epoch.
+
+    ``batch_size=None`` gives one batch of all ``m`` examples (full-batch gradient
+    descent). With ``shuffle`` the order is a fresh permutation from ``rng``.
+    """
+    order = rng.permutation(m) if shuffle else xp.arange(m)
+    size = m if batch_size is None else batch_size
+    for start in range(0, m, size):
+        yield order[start : start + size]
+
+
+def split_validation(
+    m: int, fraction: float, rng: Any, shuffle: bool = True
+) -> tuple[Array, Array]:
+    """Indices ``(train, validation)`` with the last ``fraction`` of the examples held out.
+
+    As Keras's ``validation_split`` the hold-out is taken after an optional shuffle; at
+    least one example stays on each side, else a ValueError says why.
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"validation_split must be in [0, 1); got {fraction!r}")
+    n_val = round(m * fraction)
+    if n_val < 1 or m - n_val < 1:
+        raise ValueError(
+            f"validation_split={fraction} of m = {m} examples leaves {n_val} for validation and "
+            f"{m - n_val} for training; each needs at least 1"
+        )
+    order = rng.permutation(m) if shuffle else xp.arange(m)
+    return order[: m - n_val], order[m - n_val :]

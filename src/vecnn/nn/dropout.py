@@ -1,0 +1,38 @@
+"""Inverted dropout: in training, each unit is kept with probability ``1 − rate``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vecnn import ops
+from vecnn.autodiff.tensor import Tensor
+from vecnn.nn.layer import Layer, as_generator
+
+
+class Dropout(Layer):
+    """``A = A_prev ⊙ D / (1 − rate)`` with ``D`` a fresh 0/1 mask each forward in training.
+
+    Dividing by the keep probability keeps the expected activation unchanged, so
+    inference (``eval()``) passes ``A_prev`` through untouched. The mask comes from the
+    network's random generator (or ``seed`` when the layer is used alone).
+    """
+
+    kind = "Dropout"
+
+    def __init__(self, rate: float, seed: Any = None) -> None:
+        super().__init__()
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise ValueError(f"Dropout: rate must be in [0, 1); got {rate!r}")
+        self.rate = float(rate)
+        self.rng = as_generator(seed)
+
+    def forward(self, A_prev: Tensor) -> Tensor:
+        if not self.training or self.rate == 0.0:
+            return A_prev
+        keep = 1.0 - self.rate
+        data = A_prev.data if isinstance(A_prev, Tensor) else A_prev
+        mask = (self.rng.random(data.shape, dtype=data.dtype) < keep) / data.dtype.type(keep)
+        return ops.mul(A_prev, mask.astype(data.dtype, copy=False))
+
+    def config(self) -> dict[str, Any]:
+        return {"rate": self.rate}

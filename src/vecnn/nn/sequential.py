@@ -1,0 +1,330 @@
+"""The stack of layers ``A[0] = X → A[1] → … → A[L]``, described and checked in the notation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vecnn.autodiff.tensor import Tensor
+from vecnn.backend import Array, as_float_array, xp
+from vecnn.errors import ShapeError
+from vecnn.nn.activation import Activation
+from vecnn.nn.batchnorm import BatchNorm
+from vecnn.nn.dense import Dense
+from vecnn.nn.dropout import Dropout
+from vecnn.nn.layer import Layer, as_generator
+
+LAYER_TYPES: dict[str, type[Layer]] = {
+    "Dense": Dense,
+    "Activation": Activation,
+    "Dropout": Dropout,
+    "BatchNorm": BatchNorm,
+}
+"""The closed registry from which model files rebuild layers: no other type is ever made."""
+
+
+class Sequential:
+    """Layers applied in order to ``X (n[0], m)``, examples as columns.
+
+    Parameters are named in the notation: ``W[l]`` and ``b[l]`` for the ``l``-th dense
+    layer, ``gamma[l]``/``beta[l]`` for a batch norm that follows it. ``seed`` (an int, a
+    ``numpy.random.Generator`` or None) starts the one generator that dropout (and, in
+    ``Network.fit``, shuffling) draws from.
+    """
+
+    def __init__(self, layers: Any, seed: Any = None) -> None:
+        layers = list(layers)
+        if not layers:
+            raise ValueError("a network needs at least one layer")
+        for position, layer in enumerate(layers, start=1):
+            if not isinstance(layer, Layer):
+                raise TypeError(
+                    f"layer {position} is a {type(layer).__name__}, not a vecnn layer "
+                    f"(one of {', '.join(LAYER_TYPES)})"
+                )
+        self.layers: list[Layer] = layers
+        self.rng = as_generator(seed)
+        for layer in layers:
+            if isinstance(layer, Dropout):
+                layer.rng = self.rng
+        self.training = True
+        self._names = self._number_layers()
+        self.sizes = self._check_sizes()
+
+    # --------------------------------------------------------------- construction
+    @classmethod
+    def from_sizes(
+        cls,
+        sizes: Any,
+        hidden: str = "relu",
+        output: str = "sigmoid",
+        seed: Any = 0,
+        init: str = "auto",
+        dtype: Any = "float32",
+    ) -> Sequential:
+        """Dense layers ``n[0] → n[1] → … → n[L]``: ``hidden`` activations, then ``output``.
+
+        ``from_sizes([n, 1], output="sigmoid")`` is the single neuron. One generator
+        seeded with ``seed`` draws every layer's initial weights, so the same seed gives
+        bit-identical weights.
+        """
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"sizes must list n[0] and at least one layer; got {sizes}")
+        rng = as_generator(seed)
+        activations = [hidden] * (len(sizes) - 2) + [output]
+        layers = [
+            Dense(n_in, n_out, activation=act, init=init, seed=rng, dtype=dtype)
+            for n_in, n_out, act in zip(sizes[:-1], sizes[1:], activations, strict=True)
+        ]
+        return cls(layers, seed=rng)
+
+    def _number_layers(self) -> list[str]:
+        """The ``[l]`` suffix of each layer: dense layers count up, others take the last ``l``."""
+        names, l = [], 0
+        for layer in self.layers:
+            if isinstance(layer, Dense):
+                l += 1
+            names.append(f"[{l}]")
+        return names
+
+    def _check_sizes(self) -> list[int]:
+        """``[n[0], …, n[L]]``, checking that each layer's inputs match the previous outputs."""
+        current: int | None = None
+        sizes: list[int] = []
+        for position, layer in enumerate(self.layers, start=1):
+            if layer.n_in is not None:
+                if current is not None and layer.n_in != current:
+                    raise ShapeError(
+                        f"layer {position} ({layer.kind}) takes n_in = {layer.n_in} inputs but "
+                        f"the layer before it has {current} units"
+                    )
+                if current is None:
+                    sizes.append(layer.n_in)
+            if layer.n_out is not None:
+                current = layer.n_out
+                if isinstance(layer, Dense):
+                    sizes.append(current)
+        if not sizes:
+            raise ValueError("a network needs a layer that fixes its sizes, e.g. Dense")
+        return sizes
+
+    # --------------------------------------------------------------- description
+    @property
+    def n_features(self) -> int:
+        """``n[0]``, the number of input features (rows of ``X``)."""
+        return self.sizes[0]
+
+    @property
+    def n_outputs(self) -> int:
+        """``n[L]``, the number of output units (rows of ``A[L]``)."""
+        return self.sizes[-1]
+
+    @property
+    def output_activation(self) -> str:
+        """``g[L]``: the activation of the last dense or activation layer."""
+        for layer in reversed(self.layers):
+            if isinstance(layer, (Dense, Activation)):
+                return layer.activation
+            if isinstance(layer, BatchNorm):
+                return "linear"
+        return "linear"
+
+    @property
+    def dtype(self) -> Any:
+        params = self.parameters()
+        return params[0].dtype if params else xp.dtype(xp.float32)
+
+    def named_parameters(self) -> dict[str, Tensor]:
+        """Every trained Tensor by its name in the notation (``W[1]``, ``b[1]``, …)."""
+        named = {}
+        for layer, suffix in zip(self.layers, self._names, strict=True):
+            for key, tensor in layer.params.items():
+                tensor.name = key + suffix
+                named[tensor.name] = tensor
+        return named
+
+    def parameters(self) -> list[Tensor]:
+        """The trained Tensors in order: ``W[1], b[1], …, W[L], b[L]``."""
+        return list(self.named_parameters().values())
+
+    def named_buffers(self) -> dict[str, Array]:
+        """State that is saved but not trained (batch norm's running statistics)."""
+        return {
+            key + suffix: array
+            for layer, suffix in zip(self.layers, self._names, strict=True)
+            for key, array in layer.buffer_arrays.items()
+        }
+
+    def summary(self) -> str:
+        """One row per layer: its shapes in the notation, activation and parameter count."""
+        header = ("layer", "type", "W[l]", "b[l]", "A[l]", "activation", "params")
+        rows = [("0", "input", "", "", f"({self.n_features}, m)", "", "")]
+        total = 0
+        width: int | None = self.n_features
+        for position, (layer, suffix) in enumerate(
+            zip(self.layers, self._names, strict=True), start=1
+        ):
+            count = sum(p.size for p in layer.params.values())
+            total += count
+            width = layer.n_out if layer.n_out is not None else width
+            W_shape = b_shape = ""
+            if isinstance(layer, Dense):
+                W_shape, b_shape = str(layer.W.shape), str(layer.b.shape)
+            elif isinstance(layer, BatchNorm):
+                W_shape, b_shape = f"γ {layer.params['gamma'].shape}", f"β {(layer.n_in, 1)}"
+            activation = layer.activation if isinstance(layer, (Dense, Activation)) else ""
+            if isinstance(layer, Dropout):
+                activation = f"rate {layer.rate:g}"
+            rows.append(
+                (
+                    f"{position} {suffix}",
+                    layer.kind,
+                    W_shape,
+                    b_shape,
+                    f"({width}, m)",
+                    activation,
+                    f"{count:,}",
+                )
+            )
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(header, widths, strict=True))]
+        lines.append("  ".join("-" * w for w in widths))
+        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+        lines.append(f"total parameters: {total:,}   dtype: {self.dtype}")
+        lines.append(
+            f"X is (n[0], m) = ({self.n_features}, m): examples are columns. A data set with "
+            f"m = {self.n_features} examples is square, so no shape check can tell if it was "
+            "passed as rows: transpose rows once with X.T."
+        )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    # ---------------------------------------------------------------- computing
+    def train(self, mode: bool = True) -> Sequential:
+        """Training mode (dropout active, batch statistics) or, with ``False``, inference."""
+        self.training = mode
+        for layer in self.layers:
+            layer.train(mode)
+        return self
+
+    def eval(self) -> Sequential:
+        """Inference mode: dropout off, batch norm's running statistics."""
+        return self.train(False)
+
+    def check_input(self, X: Any) -> Any:
+        """``X`` as a float array or Tensor of shape ``(n[0], m)``; a ShapeError otherwise."""
+        if not isinstance(X, Tensor):
+            X = as_float_array(X, self.dtype)
+        n0 = self.n_features
+        if X.ndim != 2:
+            raise ShapeError(
+                f"layer 1 expects X = A[0] of shape (n[0], m) = ({n0}, m), a matrix with one "
+                f"example per column; got an array of shape {X.shape}. For a single example "
+                "use x.reshape(-1, 1)"
+            )
+        if X.shape[0] != n0:
+            hint = ""
+            if X.shape[1] == n0:
+                hint = " It looks like the examples are rows: pass X.T (examples are columns)."
+            raise ShapeError(
+                f"layer 1 expects X = A[0] of shape (n[0], m) = ({n0}, m); got {X.shape}: "
+                f"{X.shape[0]} rows where n[0] = {n0} features were expected.{hint}"
+            )
+        return X
+
+    def forward(self, X: Any) -> Tensor:
+        """``A[L]`` for ``X (n[0], m)``: every layer in order, output activation included."""
+        A = self.check_input(X)
+        for layer in self.layers:
+            A = layer.forward(A)
+        return A if isinstance(A, Tensor) else Tensor._from_op(A, None)
+
+    __call__ = forward
+
+    def logits(self, X: Any) -> Tensor:
+        """``Z[L]``: the forward pass without the output activation ``g[L]``.
+
+        The fused losses take the logits (``binary_cross_entropy_with_logits``,
+        ``softmax_cross_entropy_with_logits``), which is both faster and exact for any Z.
+        """
+        A = self.check_input(X)
+        last = len(self.layers) - 1
+        for position, layer in enumerate(self.layers):
+            if position == last and isinstance(layer, Dense):
+                A = layer.linear(A)
+            elif position == last and isinstance(layer, Activation):
+                break
+            else:
+                A = layer.forward(A)
+        return A if isinstance(A, Tensor) else Tensor._from_op(A, None)
+
+    # ------------------------------------------------------------------- state
+    def config(self) -> dict[str, Any]:
+        """The architecture as plain JSON values: layer types from the closed registry."""
+        return {"layers": [{"type": layer.kind, "config": layer.config()} for layer in self.layers]}
+
+    @classmethod
+    def layers_from_config(cls, config: Any) -> list[Layer]:
+        """Rebuild the layers named in ``config``; only the registry's types are made."""
+        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+            raise ValueError("network config must be an object with a list 'layers'")
+        layers = []
+        for position, entry in enumerate(config["layers"], start=1):
+            if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+                raise ValueError(f"layer {position}: expected {{'type': …, 'config': {{…}}}}")
+            kind = entry.get("type")
+            if kind not in LAYER_TYPES:
+                known = ", ".join(LAYER_TYPES)
+                raise ValueError(f"layer {position}: unknown layer type {kind!r}; known: {known}")
+            try:
+                layers.append(LAYER_TYPES[kind].from_config(entry["config"]))
+            except TypeError as error:
+                raise ValueError(f"layer {position} ({kind}): bad config: {error}") from None
+        return layers
+
+    @classmethod
+    def from_config(cls, config: Any) -> Sequential:
+        return cls(cls.layers_from_config(config))
+
+    def state_dict(self) -> dict[str, Array]:
+        """Every saved array by name: parameters (``W[1]``, …) then buffers."""
+        state = {name: tensor.data for name, tensor in self.named_parameters().items()}
+        state.update(self.named_buffers())
+        return state
+
+    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
+        """Copy arrays into the parameters and buffers, checking names, shapes and dtypes.
+
+        Every missing, unexpected and mis-shaped entry is listed in one ``ValueError``
+        (with ``strict=False`` missing and unexpected names are allowed). Nothing is
+        changed unless everything fits.
+        """
+        targets = self.state_dict()
+        problems = []
+        missing = [name for name in targets if name not in state]
+        unexpected = [name for name in state if name not in targets]
+        if strict and missing:
+            problems.append(f"missing: {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected: {', '.join(unexpected)}")
+        for name, target in targets.items():
+            if name not in state:
+                continue
+            source = state[name]
+            if getattr(source, "shape", None) != target.shape:
+                problems.append(
+                    f"{name}: expected shape {target.shape}, found {getattr(source, 'shape', None)}"
+                )
+            elif getattr(source, "dtype", None) != target.dtype:
+                problems.append(f"{name}: expected dtype {target.dtype}, found {source.dtype}")
+        if problems:
+            raise ValueError("state does not fit the network: " + "; ".join(problems))
+        for name, target in targets.items():
+            if name in state:
+                xp.copyto(target, state[name])
+
+    def copy_weights(self) -> dict[str, Array]:
+        """A copy of ``state_dict()`` (for keeping the best weights during training)."""
+        return {name: array.copy() for name, array in self.state_dict().items()}

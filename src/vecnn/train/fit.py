@@ -1,0 +1,234 @@
+"""The training loop: mini-batches, forward, cost, backward, optimizer step; per epoch, logs.
+
+One step on a batch of ``m_b`` examples (columns ``X_b (n[0], m_b)``, ``Y_b (n[L], m_b)``):
+``J = loss(Z[L], Y_b) + (λ/(2 m_b)) Σ ‖W[l]‖²``, ``J.backward()``, ``optimizer.step()``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from vecnn.autodiff.mode import no_grad
+from vecnn.backend import Array, xp
+from vecnn.data import check_X, encode_targets, minibatches, split_validation
+from vecnn.losses import Loss, get_loss, l2_penalty
+from vecnn.nn.layer import as_generator
+from vecnn.optim import Optimizer, get_optimizer
+from vecnn.train.callbacks import Callback, EarlyStopping
+from vecnn.train.history import History
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The cost became NaN or infinite; the weights are those before the failing step."""
+
+
+def _examples_as_rows(matrix: Array, dtype: Any) -> Array:
+    """The C-ordered ``(m, n)`` array whose transpose is ``matrix (n, m)``.
+
+    Gathering a mini-batch is then a gather of contiguous rows, and the batch's
+    transposed view is the ``(n, m_b)`` matrix of the notation, with no further copy.
+    """
+    return xp.ascontiguousarray(matrix.T, dtype=dtype)
+
+
+def _make_optimizer(optimizer: Any, network: Any, lr: float) -> Optimizer:
+    if isinstance(optimizer, Optimizer):
+        own = {id(p) for p in network.parameters()}
+        if not all(id(p) in own for p in optimizer.params):
+            raise ValueError(
+                "the optimizer was built on other parameters: build it on network.parameters()"
+            )
+        return optimizer
+    return get_optimizer(optimizer, network.parameters(), lr=lr)
+
+
+def _callbacks(early_stopping: Any, callbacks: Iterable[Callback]) -> list[Callback]:
+    chosen = list(callbacks)
+    for callback in chosen:
+        if not isinstance(callback, Callback):
+            raise TypeError(f"callbacks must be vecnn Callback objects; got {callback!r}")
+    if early_stopping is None or early_stopping is False:
+        return chosen
+    if isinstance(early_stopping, EarlyStopping):
+        return [*chosen, early_stopping]
+    return [*chosen, EarlyStopping(patience=early_stopping)]
+
+
+def _accuracy(output: Array, Y: Array, task: str, threshold: float = 0.5) -> float:
+    """The fraction of examples whose prediction from ``output (n[L], m)`` matches ``Y``.
+
+    ``output`` is ``A[L]`` or the logits ``Z[L]``: both give the same argmax, and for
+    sigmoid units ``a ≥ 0.5`` is ``z ≥ 0``; ``threshold`` is the one for ``output``.
+    """
+    if task == "binary":
+        return float(((output >= threshold) == (Y >= 0.5)).mean())
+    if task == "multiclass":
+        return float((output.argmax(axis=0) == Y.argmax(axis=0)).mean())
+    if task == "multilabel":
+        return float(((output >= threshold) == (Y >= 0.5)).all(axis=0).mean())
+    return math.nan
+
+
+def evaluate_arrays(network: Any, loss: Loss, X: Array, Y: Array, task: str) -> dict[str, float]:
+    """Cost and accuracy of ``network`` (in inference mode) on ``X``, ``Y`` in the notation."""
+    was_training = network.training
+    network.eval()
+    try:
+        with no_grad():
+            output = network.logits(X) if loss.takes_logits else network.forward(X)
+            cost = loss(output, Y).item()
+    finally:
+        network.train(was_training)
+    logs = {"loss": cost}
+    if task != "regression":
+        logs["accuracy"] = _accuracy(output.data, Y, task, 0.0 if loss.takes_logits else 0.5)
+    return logs
+
+
+def fit(
+    network: Any,
+    X: Any,
+    Y: Any,
+    loss: Any = None,
+    optimizer: Any = "adam",
+    lr: float = 1e-3,
+    epochs: int = 10,
+    batch_size: int | None = 32,
+    shuffle: bool = True,
+    seed: Any = None,
+    validation_data: Any = None,
+    validation_split: float = 0.0,
+    early_stopping: Any = None,
+    callbacks: Iterable[Callback] = (),
+    verbose: int = 1,
+    l2: float = 0.0,
+    classes: Any = None,
+) -> History:
+    """Train ``network`` on ``X (n[0], m)`` and ``Y``; see ``Network.fit`` for the arguments."""
+    _check_settings(epochs, batch_size, lr, l2, validation_split)
+    loss_fn = get_loss(loss, network.output_activation)
+    X = check_X(X, network.n_features, dtype=network.dtype)
+    m = X.shape[1]
+    targets = encode_targets(Y, m, network.n_outputs, loss_fn.name, classes)
+    network.task, network.classes_ = targets.task, targets.classes
+    rng = network.rng if seed is None else as_generator(seed)
+    if seed is not None:
+        network.set_rng(rng)
+
+    X_val = Y_val = None
+    if validation_data is not None:
+        X_val, Y_raw = _unpack_validation(validation_data)
+        X_val = check_X(X_val, network.n_features, dtype=network.dtype, name="X_val")
+        Y_val = encode_targets(
+            Y_raw, X_val.shape[1], network.n_outputs, loss_fn.name, targets.classes
+        ).matrix.astype(network.dtype)
+    elif validation_split:
+        train_index, val_index = split_validation(m, validation_split, rng)
+        X_val, Y_val = X[:, val_index], targets.matrix[:, val_index].astype(network.dtype)
+        X, targets.matrix = X[:, train_index], targets.matrix[:, train_index]
+        m = X.shape[1]
+
+    X_rows = _examples_as_rows(X, network.dtype)
+    Y_rows = _examples_as_rows(targets.matrix, network.dtype)
+    opt = _make_optimizer(optimizer, network, lr)
+    weights = [p for name, p in network.named_parameters().items() if name.startswith("W[")]
+    hooks = _callbacks(early_stopping, callbacks)
+    history = History()
+    threshold = 0.0 if loss_fn.takes_logits else 0.5
+
+    network.stop_training = False
+    network.train()
+    for hook in hooks:
+        hook.on_train_begin(network)
+    step = 0
+    for epoch in range(epochs):
+        for hook in hooks:
+            hook.on_epoch_begin(network, epoch)
+        started = time.perf_counter()
+        total_cost = total_correct = 0.0
+        for index in minibatches(m, batch_size, rng, shuffle):
+            X_b, Y_b = X_rows[index].T, Y_rows[index].T
+            m_b = X_b.shape[1]
+            output = network.logits(X_b) if loss_fn.takes_logits else network.forward(X_b)
+            cost = loss_fn(output, Y_b)
+            penalty = l2_penalty(weights, l2, m_b)
+            J = cost if penalty is None else cost + penalty
+            value = J.item()
+            if not math.isfinite(value):
+                raise TrainingDivergedError(
+                    f"the cost became {value} at epoch {epoch + 1}, step {step + 1}: training "
+                    "stopped before that step changed the weights. Try a lower learning rate "
+                    f"(lr={opt.lr:g} now) or scale the inputs (standardize each feature)"
+                )
+            opt.zero_grad()
+            J.backward()
+            opt.step()
+            total_cost += cost.item() * m_b
+            if targets.task != "regression":
+                total_correct += _accuracy(output.data, Y_b, targets.task, threshold) * m_b
+            for hook in hooks:
+                hook.on_batch_end(network, step, {"loss": value})
+            step += 1
+
+        logs = {"loss": total_cost / m}
+        if targets.task != "regression":
+            logs["accuracy"] = total_correct / m
+        if X_val is not None:
+            val = evaluate_arrays(network, loss_fn, X_val, Y_val, targets.task)
+            logs.update({f"val_{key}": value for key, value in val.items()})
+        logs["lr"] = opt.lr
+        logs["time"] = time.perf_counter() - started
+        history.record(epoch, logs)
+        if verbose:
+            _print_epoch(epoch, epochs, logs)
+        stop = False
+        for hook in hooks:
+            stop = bool(hook.on_epoch_end(network, epoch, logs)) or stop
+        if stop or network.stop_training:
+            history.stopped_epoch = epoch
+            break
+
+    for hook in hooks:
+        hook.on_train_end(network)
+        if isinstance(hook, EarlyStopping) and hook.restore_best_weights:
+            history.best_epoch = hook.best_epoch
+    network.eval()
+    return history
+
+
+def _check_settings(epochs: Any, batch_size: Any, lr: Any, l2: Any, validation_split: Any) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer; got {epochs!r}")
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+    ):
+        raise ValueError(
+            f"batch_size must be a positive integer, or None for full-batch gradient descent; "
+            f"got {batch_size!r}"
+        )
+    if not isinstance(lr, (int, float)) or not lr > 0:
+        raise ValueError(f"lr must be a positive number; got {lr!r}")
+    if not isinstance(l2, (int, float)) or l2 < 0:
+        raise ValueError(f"l2 must be a non-negative number; got {l2!r}")
+    if not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
+        raise ValueError(f"validation_split must be in [0, 1); got {validation_split!r}")
+
+
+def _unpack_validation(validation_data: Any) -> tuple[Any, Any]:
+    try:
+        X_val, Y_val = validation_data
+    except (TypeError, ValueError):
+        raise ValueError("validation_data must be a pair (X_val, Y_val)") from None
+    return X_val, Y_val
+
+
+def _print_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> None:
+    shown = "  ".join(
+        f"{key} {value:.4f}" for key, value in logs.items() if key not in ("lr", "time")
+    )
+    width = len(str(epochs))
+    print(f"epoch {epoch + 1:>{width}}/{epochs}  {shown}  ({logs['time']:.2f} s)", file=sys.stdout)
