@@ -228,3 +228,15 @@ def test_numpy_arrays_on_the_left_give_tensors():
     assert isinstance(y, Tensor)
     y.sum().backward()
     np.testing.assert_array_equal(a.grad, [-1.0, -1.0])
+
+
+def test_full_reductions_and_scalar_indexing_keep_arrays():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    for result in (x.sum(), x.mean(), x.max(), x[0, 1]):
+        assert isinstance(result.data, np.ndarray) and result.shape == ()
+
+
+def test_a_tensor_is_not_an_index():
+    x = Tensor(np.ones((3, 2)))
+    with pytest.raises(TypeError, match="not with a Tensor"):
+        x[Tensor([0, 1])]

@@ -79,6 +79,8 @@ class Function:
         record = any(needs_grad) and is_grad_enabled()
         fn.needs_grad = needs_grad if record else (False,) * len(operands)
         out = fn.forward(*arrays)
+        if not isinstance(out, Array):  # NumPy gives scalars for full reductions: keep arrays
+            out = xp.asarray(out)
         if not record:
             return Tensor._from_op(out, None)
         fn.inputs = tuple(op if isinstance(op, Tensor) else None for op in operands)

@@ -15,7 +15,7 @@ from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import Array, xp
 from vecnn.errors import ShapeError
 from vecnn.ops.elementwise import stable_sigmoid
-from vecnn.ops.softmax import log_sum_exp
+from vecnn.ops.softmax import log_softmax_and_softmax
 
 
 class Dense(Function):
@@ -114,7 +114,7 @@ class SoftmaxCrossEntropyWithLogits(Function):
 
     def forward(self, Z: Array, Y: Array) -> Array:
         _check_same_shape(self.name, Z, Y)
-        self.log_probs = Z - log_sum_exp(Z, axis=0)
+        self.log_probs, self.probs = log_softmax_and_softmax(Z, axis=0)
         self.Y, self.m = Y, Z.shape[1]
         return xp.asarray(-(Y * self.log_probs).sum() / self.m, dtype=Z.dtype)
 
@@ -123,7 +123,7 @@ class SoftmaxCrossEntropyWithLogits(Function):
         scale = dout / self.m
         dZ = None
         if need_Z:
-            dZ = (xp.exp(self.log_probs) * self.Y.sum(axis=0, keepdims=True) - self.Y) * scale
+            dZ = (self.probs * self.Y.sum(axis=0, keepdims=True) - self.Y) * scale
         return (dZ, -self.log_probs * scale if need_Y else None)
 
 

@@ -73,7 +73,13 @@ class GetItem(Function):
     name = "getitem"
 
     def __init__(self, index: Any) -> None:
-        self.index = index.data if isinstance(index, Tensor) else index
+        parts = index if isinstance(index, tuple) else (index,)
+        if any(isinstance(part, Tensor) for part in parts):
+            raise TypeError(
+                "index a Tensor with ints, slices, or integer or boolean arrays, not with a "
+                "Tensor (Tensors hold floats): use t[idx.numpy().astype(int)]"
+            )
+        self.index = index
 
     def forward(self, a: Array) -> Array:
         self.input_shape = a.shape

@@ -1,8 +1,9 @@
 """Softmax and log-softmax along an axis (axis 0 by default: classes are rows).
 
-Both subtract the maximum before exponentiating, so logits of any size give finite
-results: ``softmax(z) = e^(z − max z) / Σ e^(z − max z)``,
-``log_softmax(z) = z − lse(z)`` with ``lse(z) = max z + log Σ e^(z − max z)``.
+Both subtract the maximum before exponentiating, so logits of any size give finite and
+precise results: with ``s = z − max z``, ``softmax(z) = e^s / Σ e^s`` and
+``log_softmax(z) = s − log Σ e^s`` (subtracting ``lse(z) = max z + log Σ e^s`` from ``z``
+instead would lose the O(1) part against a large ``max z``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import Array, xp
 
 
-def log_sum_exp(z: Array, axis: int) -> Array:
-    """``lse(z) = log Σ e^z`` along ``axis`` (kept as a length-1 axis), without overflow."""
-    top = z.max(axis=axis, keepdims=True)
-    return top + xp.log(xp.exp(z - top).sum(axis=axis, keepdims=True))
+def log_softmax_and_softmax(z: Array, axis: int) -> tuple[Array, Array]:
+    """``(log softmax(z), softmax(z))`` along ``axis``, from the shifted ``s = z − max z``."""
+    shifted = z - z.max(axis=axis, keepdims=True)
+    e = xp.exp(shifted)
+    total = e.sum(axis=axis, keepdims=True)
+    return shifted - xp.log(total), e / total
 
 
 class Softmax(Function):
@@ -47,11 +50,11 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, z: Array) -> Array:
-        self.out = z - log_sum_exp(z, self.axis)
-        return self.out
+        out, self.probs = log_softmax_and_softmax(z, self.axis)
+        return out
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
-        return (dout - xp.exp(self.out) * dout.sum(axis=self.axis, keepdims=True),)
+        return (dout - self.probs * dout.sum(axis=self.axis, keepdims=True),)
 
 
 def softmax(z: Any, axis: int = 0) -> Tensor:
