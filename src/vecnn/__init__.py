@@ -4,9 +4,10 @@ Examples are columns: ``X = A[0]`` is ``(n[0], m)``; ``W[l]`` is ``(n[l], n[l-1]
 ``b[l]`` is ``(n[l], 1)``.
 """
 
-from vecnn import graph, losses, metrics, nn, ops, optim
+from vecnn import graph, io, losses, metrics, nn, ops, optim
 from vecnn.autodiff import Function, InputCheck, Tensor, grad_check, is_grad_enabled, no_grad
-from vecnn.errors import GraphReleasedError, NoDerivativeError, ShapeError
+from vecnn.errors import GraphReleasedError, ModelFormatError, NoDerivativeError, ShapeError
+from vecnn.io import load, load_checkpoint, save, save_checkpoint
 from vecnn.train import Callback, EarlyStopping, History, Network, TrainingDivergedError
 
 __version__ = "0.1.0"
@@ -18,6 +19,7 @@ __all__ = [
     "GraphReleasedError",
     "History",
     "InputCheck",
+    "ModelFormatError",
     "Network",
     "NoDerivativeError",
     "ShapeError",
@@ -26,11 +28,16 @@ __all__ = [
     "__version__",
     "grad_check",
     "graph",
+    "io",
     "is_grad_enabled",
+    "load",
+    "load_checkpoint",
     "losses",
     "metrics",
     "nn",
     "no_grad",
     "ops",
     "optim",
+    "save",
+    "save_checkpoint",
 ]

@@ -13,3 +13,17 @@ class NoDerivativeError(NotImplementedError):
 
 class GraphReleasedError(RuntimeError):
     """``backward()`` through a graph whose buffers an earlier ``backward()`` released."""
+
+
+class ModelFormatError(ValueError):
+    """A file that is not a well-formed vecnn model file: the message names the path and why.
+
+    Raised for every malformed-file case (bad magic bytes, a bad header, truncation, a
+    checksum mismatch, weights that do not fit the architecture, …); an ``OSError`` (missing
+    file, a directory, no permission) is never turned into one.
+    """
+
+    def __init__(self, reason: str, path: object = None) -> None:
+        self.reason = reason
+        self.path = path
+        super().__init__(reason if path is None else f"'{path}': {reason}")
