@@ -10,6 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "vecnn"
 # The level of each module or package (DESIGN §3); a module imports only from lower
 # levels or from its own package.
 LEVELS = {
+    "_version": 0,
     "backend": 0,
     "errors": 0,
     "autodiff": 1,

@@ -108,6 +108,22 @@ def test_config_round_trip_and_closed_registry():
         Sequential.from_config({"layers": [{"type": "Dense", "config": {"units": 3}}]})
 
 
+@pytest.mark.parametrize(
+    ("layer", "cause"),
+    [
+        ({"type": "Dense", "config": {"n_in": 3}}, "n_out"),  # TypeError
+        ({"type": "Dense", "config": {"n_in": "3", "n_out": 2}}, "n_in must be"),  # ValueError
+        ({"type": "BatchNorm", "config": {"n": 2, "eps": 10**400}}, "too large"),  # OverflowError
+    ],
+)
+def test_a_layer_refusing_its_config_is_one_value_error_naming_the_layer(layer, cause):
+    config = {"layers": [{"type": "Dense", "config": {"n_in": 4, "n_out": 3}}, layer]}
+    with pytest.raises(ValueError, match=rf"^layer 2 \({layer['type']}\): bad config: ") as caught:
+        Sequential.from_config(config)
+    assert cause in str(caught.value)
+    assert type(caught.value) is ValueError and caught.value.__cause__ is None
+
+
 def test_load_state_dict_lists_every_problem_and_changes_nothing():
     net = Sequential.from_sizes([3, 4, 2])
     before = {k: v.copy() for k, v in net.state_dict().items()}

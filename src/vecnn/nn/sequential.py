@@ -280,7 +280,7 @@ class Sequential:
                 raise ValueError(f"layer {position}: unknown layer type {kind!r}; known: {known}")
             try:
                 layers.append(LAYER_TYPES[kind].from_config(entry["config"]))
-            except TypeError as error:
+            except (TypeError, ValueError, OverflowError) as error:
                 raise ValueError(f"layer {position} ({kind}): bad config: {error}") from None
         return layers
 
