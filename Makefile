@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_ARGS ?=
 
 .PHONY: test demo lint bench clean
 
@@ -23,8 +25,14 @@ lint: $(STAMP)
 	$(PY) -m ruff check src tests examples benchmarks
 	$(PY) -m ruff format --check src tests examples benchmarks
 
-bench: $(STAMP)
-	$(PY) benchmarks/run.py
+# The bench extra (PyTorch, scikit-learn, psutil) goes into .venv only for `make bench`:
+# `make test` and CI install `.[dev]` alone. Options: make bench BENCH_ARGS="--quick".
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache

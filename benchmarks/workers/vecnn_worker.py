@@ -1,0 +1,65 @@
+"""vecnn through its public API: ``Network.from_sizes``, ``fit``, ``predict_proba``.
+
+Each timed ``fit`` call is one epoch. The data are converted once, outside the timing:
+``X.T`` of the C-ordered ``(m, n[0])`` array is the ``(n[0], m)`` matrix of the
+notation, a free view. The Adam optimizer is built once per model and passed to every
+``fit`` call, so its moments carry over from epoch to epoch as they do in the other
+frameworks' loops.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import benchlib
+import numpy as np
+
+
+class VecnnAdapter(benchlib.Adapter):
+    name = "vecnn"
+
+    def prepare(self, case: dict[str, Any], data: dict[str, np.ndarray]) -> None:
+        self.case = case
+        self.columns = {key: value.T for key, value in data.items() if value.ndim == 2}
+        self.y = data["y"]
+
+    def build(self, seed: int) -> None:
+        import vecnn
+
+        case = self.case
+        self.net = vecnn.Network.from_sizes(
+            case["sizes"], hidden=case["hidden"], output=case["output"], seed=seed
+        )
+        self.opt = vecnn.optim.Adam(self.net.parameters(), lr=case["lr"])
+
+    def epoch(self, n: int | None = None) -> dict[str, float]:
+        X, y = self.columns["X"], self.y
+        if n is not None and n < len(y):
+            X, y = X[:, :n], y[:n]
+        history = self.net.fit(
+            X, y, optimizer=self.opt, epochs=1, batch_size=self.case["batch"], verbose=0
+        )
+        return {"loss": history["loss"][-1], "accuracy": history["accuracy"][-1]}
+
+    def steps(self, k: int) -> None:
+        self.net.fit(
+            self.columns["X"],
+            self.y,
+            optimizer=self.opt,
+            epochs=k,
+            batch_size=None,
+            shuffle=False,
+            verbose=0,
+        )
+
+    def proba(self, name: str) -> np.ndarray:
+        return self.net.predict_proba(self.columns[name]).T
+
+    def versions(self) -> dict[str, Any]:
+        import vecnn
+
+        return {"vecnn": vecnn.__version__, **benchlib.numpy_info()}
+
+
+if __name__ == "__main__":
+    benchlib.main(VecnnAdapter())
