@@ -172,8 +172,12 @@ def test_float32_is_kept_in_data_and_state(case):
 def test_updates_in_place_and_keep_each_array(case):
     cls, kwargs, _ = CASES[case]
     params = make_params()
-    arrays = [p.data for p in params]
+    values = [p.data.copy() for p in params]
     optimizer = cls(params, **kwargs)
+    # construction gathers each dtype's parameters into one buffer, values unchanged
+    for p, value in zip(params, values, strict=True):
+        np.testing.assert_array_equal(p.data, value)
+    arrays = [p.data for p in params]
     run(optimizer, params, make_grads(2))
     assert all(p.data is a for p, a in zip(params, arrays, strict=True))
     assert all(p.requires_grad and p.is_leaf for p in params)

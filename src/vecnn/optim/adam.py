@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from vecnn.autodiff import Tensor
-from vecnn.backend import Array, xp
+from vecnn.backend import Array, kernels, xp
 from vecnn.optim import _checks
 from vecnn.optim.base import Optimizer
 
@@ -66,23 +66,50 @@ class Adam(Optimizer):
     def _state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
         return ("v", "s")
 
-    def _update(self, active: list[tuple[int, Array, Array]]) -> None:
-        lr, wd = self.lr, self.weight_decay
-        for i, W, dW in active:
-            a, b = self._scratch[i]
-            if wd:
-                xp.multiply(W, wd, out=a)
-                a += dW
-                dW = a
-            self._adam(i, W, dW, b, lr)
+    def _rule(
+        self, W: Array, dW: Array, state: dict[str, Array], t: int, scratch: tuple[Array, ...]
+    ) -> None:
+        self._adam(W, dW, state, t, scratch, l2=self.weight_decay, shrink=1.0)
 
-    def _adam(self, i: int, W: Array, dW: Array, b: Array, lr: float) -> None:
-        """The moments and the bias-corrected step for parameter ``i``; ``b`` is scratch."""
+    def _adam(
+        self,
+        W: Array,
+        dW: Array,
+        state: dict[str, Array],
+        t: int,
+        scratch: tuple[Array, ...],
+        l2: float,
+        shrink: float,
+    ) -> None:
+        """``W ← shrink·W``, then the Adam step with ``dW + l2·W``, as ``W``'s ``t``-th update.
+
+        One compiled pass when the kernels are on (``vecnn.backend.kernels``), else the
+        NumPy calls below, which are the reference: both do the same operations in order.
+        """
         beta1, beta2 = self.betas
-        t = self._steps[i] + 1
-        step_size = lr / (1.0 - beta1**t)
+        step_size = self.lr / (1.0 - beta1**t)
         inv_sqrt_bc2 = 1.0 / math.sqrt(1.0 - beta2**t)
-        v, s = self._state["v"][i], self._state["s"][i]
+        v, s = state["v"], state["s"]
+        scalars = (
+            beta1,
+            beta2,
+            1.0 - beta1,
+            1.0 - beta2,
+            step_size,
+            inv_sqrt_bc2,
+            self.eps,
+            l2,
+            shrink,
+        )
+        if kernels.adam(W, dW, v, s, scalars):
+            return
+        a, b = scratch
+        if shrink != 1.0:
+            W *= shrink
+        if l2:
+            xp.multiply(W, l2, out=a)
+            a += dW
+            dW = a
         v *= beta1
         xp.multiply(dW, 1.0 - beta1, out=b)
         v += b

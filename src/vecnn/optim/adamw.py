@@ -36,10 +36,8 @@ class AdamW(Adam):
             params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm
         )
 
-    def _update(self, active: list[tuple[int, Array, Array]]) -> None:
-        lr, wd = self.lr, self.weight_decay
-        shrink = 1.0 - lr * wd
-        for i, W, dW in active:
-            if wd:
-                W *= shrink
-            self._adam(i, W, dW, self._scratch[i][1], lr)
+    def _rule(
+        self, W: Array, dW: Array, state: dict[str, Array], t: int, scratch: tuple[Array, ...]
+    ) -> None:
+        shrink = 1.0 - self.lr * self.weight_decay if self.weight_decay else 1.0
+        self._adam(W, dW, state, t, scratch, l2=0.0, shrink=shrink)

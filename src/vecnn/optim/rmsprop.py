@@ -51,23 +51,22 @@ class RMSProp(Optimizer):
     def _state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
         return ("s",)
 
-    def _update(self, active: list[tuple[int, Array, Array]]) -> None:
+    def _rule(
+        self, W: Array, dW: Array, state: dict[str, Array], t: int, scratch: tuple[Array, ...]
+    ) -> None:
         lr, rho, eps, wd = self.lr, self.rho, self.eps, self.weight_decay
-        one_minus_rho = 1.0 - rho
-        squares = self._state["s"]
-        for i, W, dW in active:
-            a, b = self._scratch[i]
-            if wd:
-                xp.multiply(W, wd, out=a)
-                a += dW
-                dW = a
-            s = squares[i]
-            s *= rho
-            xp.multiply(dW, dW, out=b)
-            b *= one_minus_rho
-            s += b
-            xp.sqrt(s, out=b)
-            b += eps
-            xp.divide(dW, b, out=b)
-            b *= lr
-            W -= b
+        a, b = scratch
+        if wd:
+            xp.multiply(W, wd, out=a)
+            a += dW
+            dW = a
+        s = state["s"]
+        s *= rho
+        xp.multiply(dW, dW, out=b)
+        b *= 1.0 - rho
+        s += b
+        xp.sqrt(s, out=b)
+        b += eps
+        xp.divide(dW, b, out=b)
+        b *= lr
+        W -= b

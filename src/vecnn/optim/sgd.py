@@ -70,24 +70,24 @@ class SGD(Optimizer):
     def _state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
         return ("v",) if hyper["momentum"] > 0.0 else ()
 
-    def _update(self, active: list[tuple[int, Array, Array]]) -> None:
-        lr, mu, wd, nesterov = self.lr, self.momentum, self.weight_decay, self.nesterov
-        velocities = self._state.get("v")
-        for i, W, dW in active:
-            a, b = self._scratch[i]
-            if wd:
-                xp.multiply(W, wd, out=a)
-                a += dW
-                dW = a
-            if velocities is not None:
-                v = velocities[i]
-                v *= mu
-                v += dW
-                if nesterov:
-                    xp.multiply(v, mu, out=b)
-                    b += dW
-                    dW = b
-                else:
-                    dW = v
-            xp.multiply(dW, lr, out=b)
-            W -= b
+    def _rule(
+        self, W: Array, dW: Array, state: dict[str, Array], t: int, scratch: tuple[Array, ...]
+    ) -> None:
+        lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        a, b = scratch
+        if wd:
+            xp.multiply(W, wd, out=a)
+            a += dW
+            dW = a
+        if "v" in state:
+            v = state["v"]
+            v *= mu
+            v += dW
+            if self.nesterov:
+                xp.multiply(v, mu, out=b)
+                b += dW
+                dW = b
+            else:
+                dW = v
+        xp.multiply(dW, lr, out=b)
+        W -= b
