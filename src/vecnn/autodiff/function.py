@@ -62,26 +62,31 @@ class Function:
         """
         fn = cls(**params)
         dtype = None
+        constants = False
         for operand in operands:
             if isinstance(operand, Tensor):
-                dtype = (
-                    operand.data.dtype
-                    if dtype is None
-                    else xp.result_type(dtype, operand.data.dtype)
-                )
-        arrays = [
-            operand.data if isinstance(operand, Tensor) else as_float_array(operand, dtype)
-            for operand in operands
-        ]
-        needs_grad = tuple(
-            isinstance(operand, Tensor) and operand.requires_grad for operand in operands
-        )
-        record = any(needs_grad) and is_grad_enabled()
+                found = operand.data.dtype
+                if dtype is None:
+                    dtype = found
+                elif found != dtype:
+                    dtype = xp.result_type(dtype, found)
+            else:
+                constants = True
+        if constants:
+            arrays = [
+                op.data if isinstance(op, Tensor) else as_float_array(op, dtype) for op in operands
+            ]
+            inputs = tuple(op if isinstance(op, Tensor) else None for op in operands)
+        else:
+            arrays = [op.data for op in operands]
+            inputs = operands
+        needs_grad = tuple(op is not None and op.requires_grad for op in inputs)
+        record = True in needs_grad and is_grad_enabled()
         fn.needs_grad = needs_grad if record else (False,) * len(operands)
         out = fn.forward(*arrays)
         if not isinstance(out, Array):  # NumPy gives scalars for full reductions: keep arrays
             out = xp.asarray(out)
         if not record:
             return Tensor._from_op(out, None)
-        fn.inputs = tuple(op if isinstance(op, Tensor) else None for op in operands)
+        fn.inputs = inputs
         return Tensor._from_op(out, fn)

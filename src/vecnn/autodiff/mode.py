@@ -6,12 +6,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_state = threading.local()
+
+class _GradMode(threading.local):
+    enabled = True  # each thread starts with gradients on
+
+
+_state = _GradMode()
 
 
 def is_grad_enabled() -> bool:
     """True when new operations record their inputs for ``backward()`` (per thread)."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 @contextmanager

@@ -29,6 +29,9 @@ class Tensor:
 
     # NumPy defers to the Tensor's reflected operators (``array + tensor`` is a Tensor).
     __array_ufunc__ = None
+    # Tensors compare and hash by identity: the graph engine keys its dicts by Tensor.
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
     def __init__(
         self,
@@ -274,18 +277,19 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     """The tensors that ``root`` depends on and that need a gradient, inputs before outputs.
 
     Iterative depth-first search, so a chain of any length fits in Python's stack.
+    (Tensors hash by identity, so they are their own keys.)
     """
     order: list[Tensor] = []
-    visited: set[int] = set()
+    visited: set[Tensor] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
-        visited.add(id(node))
+        visited.add(node)
         stack.append((node, True))
         fn = node._fn
         if fn is None:
@@ -297,7 +301,7 @@ def _topological_order(root: Tensor) -> list[Tensor]:
                 "time to keep them"
             )
         for parent, needed in zip(fn.inputs, fn.needs_grad, strict=True):
-            if needed and id(parent) not in visited:
+            if needed and parent not in visited:
                 stack.append((parent, False))
     return order
 
@@ -309,9 +313,9 @@ def _run_backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
     that array is owned (fresh, safe to keep and add into in place) or borrowed (the
     upstream gradient passed through, or a view).
     """
-    pending: dict[int, tuple[Array, bool]] = {id(root): (seed, True)}
+    pending: dict[Tensor, tuple[Array, bool]] = {root: (seed, True)}
     for node in reversed(_topological_order(root)):
-        entry = pending.pop(id(node), None)
+        entry = pending.pop(node, None)
         if entry is None:
             continue
         dout, owned = entry
@@ -330,12 +334,11 @@ def _run_backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
                     f"internal error in '{fn.name}': its backward gave a gradient of shape "
                     f"{dinput.shape} for an input of shape {parent.data.shape}"
                 )
-            key = id(parent)
-            if key in pending:
-                pending[key] = (pending[key][0] + dinput, True)
+            if parent in pending:
+                pending[parent] = (pending[parent][0] + dinput, True)
             else:
                 fresh = dinput is not dout and dinput.base is None and dinput.flags.writeable
-                pending[key] = (dinput, fresh)
+                pending[parent] = (dinput, fresh)
         if not retain_graph:
             fn.release()
 

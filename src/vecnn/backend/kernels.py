@@ -45,7 +45,7 @@ def available() -> bool:
 
 
 def _adam_source(W: Any, g: Any, v: Any, s: Any, scalars: Any) -> None:
-    """One Adam (or AdamW) step over flat arrays; ``scalars`` in the arrays' dtype.
+    """One Adam (or AdamW) step over flat arrays; ``scalars`` an array of the arrays' dtype.
 
     ``scalars`` = (β₁, β₂, 1−β₁, 1−β₂, α/(1−β₁ᵗ), 1/√(1−β₂ᵗ), ε, λ (L2), 1−αλ (AdamW)).
     The same operations, in the same order, as ``Adam._adam`` in NumPy.
@@ -89,7 +89,6 @@ def adam(
     arrays = (W, dW, v, s)
     if any(a.dtype != dtype or not a.flags.c_contiguous for a in arrays):
         return False
-    typed = tuple(dtype.type(x) for x in scalars)
     kernel = _kernel("adam", _adam_source)
-    kernel(*(a.reshape(-1) for a in arrays), typed)
+    kernel(W.reshape(-1), dW.reshape(-1), v.reshape(-1), s.reshape(-1), xp.array(scalars, dtype))
     return True

@@ -131,8 +131,11 @@ class Sequential:
 
     @property
     def dtype(self) -> Any:
-        params = self.parameters()
-        return params[0].dtype if params else xp.dtype(xp.float32)
+        """The dtype of the parameters (float32 unless the layers were made otherwise)."""
+        for layer in self.layers:
+            for tensor in layer.params.values():
+                return tensor.data.dtype
+        return xp.dtype(xp.float32)
 
     def named_parameters(self) -> dict[str, Tensor]:
         """Every trained Tensor by its name in the notation (``W[1]``, ``b[1]``, …)."""

@@ -57,7 +57,8 @@ class Relu(Function):
     name = "relu"
 
     def forward(self, z: Array) -> Array:
-        self.positive = z > 0
+        if self.needs_grad[0]:  # the mask is only kept when there will be a backward
+            self.positive = z > 0
         return xp.maximum(z, 0)
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
@@ -80,9 +81,13 @@ class LeakyRelu(Function):
         return (dout * self.slope,)
 
 
-def stable_sigmoid(z: Array) -> Array:
-    """σ(z) = 1 / (1 + e^(−z)) without overflow: ``e^(−|z|)`` is at most 1."""
-    e = xp.exp(-xp.abs(z))
+def stable_sigmoid(z: Array, e: Array | None = None) -> Array:
+    """σ(z) = 1 / (1 + e^(−z)) without overflow: ``e = e^(−|z|)`` is at most 1.
+
+    ``e`` may be passed in when the caller has it already.
+    """
+    if e is None:
+        e = xp.exp(-xp.abs(z))
     r = 1 / (1 + e)
     return xp.where(z >= 0, r, e * r)
 

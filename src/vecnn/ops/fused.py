@@ -90,14 +90,15 @@ class BinaryCrossEntropyWithLogits(Function):
     def forward(self, Z: Array, Y: Array) -> Array:
         _check_same_shape(self.name, Z, Y)
         self.Z, self.Y, self.m = Z, Y, Z.shape[1]
-        losses = xp.maximum(Z, 0) - Z * Y + xp.log1p(xp.exp(-xp.abs(Z)))
+        self.e = xp.exp(-xp.abs(Z))  # e^(−|z|) ≤ 1: no overflow; σ(z) is built from it too
+        losses = xp.maximum(Z, 0) - Z * Y + xp.log1p(self.e)
         return xp.asarray(losses.sum() / self.m, dtype=Z.dtype)
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
         need_Z, need_Y = self.needs_grad
         scale = dout / self.m
         return (
-            (stable_sigmoid(self.Z) - self.Y) * scale if need_Z else None,
+            (stable_sigmoid(self.Z, self.e) - self.Y) * scale if need_Z else None,
             -self.Z * scale if need_Y else None,
         )
 

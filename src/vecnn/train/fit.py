@@ -58,19 +58,17 @@ def _callbacks(early_stopping: Any, callbacks: Iterable[Callback]) -> list[Callb
     return [*chosen, EarlyStopping(patience=early_stopping)]
 
 
-def _accuracy(output: Array, Y: Array, task: str, threshold: float = 0.5) -> float:
-    """The fraction of examples whose prediction from ``output (n[L], m)`` matches ``Y``.
+def _correct(output: Array, Y: Array, task: str, threshold: float = 0.5) -> int:
+    """How many examples' predictions from ``output (n[L], m)`` match ``Y``.
 
     ``output`` is ``A[L]`` or the logits ``Z[L]``: both give the same argmax, and for
     sigmoid units ``a ≥ 0.5`` is ``z ≥ 0``; ``threshold`` is the one for ``output``.
     """
     if task == "binary":
-        return float(((output >= threshold) == (Y >= 0.5)).mean())
+        return int(xp.count_nonzero((output >= threshold) == (Y >= 0.5)))
     if task == "multiclass":
-        return float((output.argmax(axis=0) == Y.argmax(axis=0)).mean())
-    if task == "multilabel":
-        return float(((output >= threshold) == (Y >= 0.5)).all(axis=0).mean())
-    return math.nan
+        return int(xp.count_nonzero(output.argmax(axis=0) == Y.argmax(axis=0)))
+    return int(xp.count_nonzero(((output >= threshold) == (Y >= 0.5)).all(axis=0)))
 
 
 def evaluate_arrays(network: Any, loss: Loss, X: Array, Y: Array, task: str) -> dict[str, float]:
@@ -85,7 +83,8 @@ def evaluate_arrays(network: Any, loss: Loss, X: Array, Y: Array, task: str) -> 
         network.train(was_training)
     logs = {"loss": cost}
     if task != "regression":
-        logs["accuracy"] = _accuracy(output.data, Y, task, 0.0 if loss.takes_logits else 0.5)
+        threshold = 0.0 if loss.takes_logits else 0.5
+        logs["accuracy"] = _correct(output.data, Y, task, threshold) / Y.shape[1]
     return logs
 
 
@@ -139,6 +138,7 @@ def fit(
     hooks = _callbacks(early_stopping, callbacks)
     history = History()
     threshold = 0.0 if loss_fn.takes_logits else 0.5
+    classifying = targets.task != "regression"
 
     network.stop_training = False
     network.train()
@@ -149,15 +149,15 @@ def fit(
         for hook in hooks:
             hook.on_epoch_begin(network, epoch)
         started = time.perf_counter()
-        total_cost = total_correct = 0.0
-        for index in minibatches(m, batch_size, rng, shuffle):
-            X_b, Y_b = X_rows[index].T, Y_rows[index].T
+        total_cost, total_correct = 0.0, 0
+        for X_b, Y_b in _batches(X_rows, Y_rows, batch_size, rng, shuffle):
             m_b = X_b.shape[1]
             output = network.logits(X_b) if loss_fn.takes_logits else network.forward(X_b)
             cost = loss_fn(output, Y_b)
             penalty = l2_penalty(weights, l2, m_b)
             J = cost if penalty is None else cost + penalty
             value = J.item()
+            cost_value = value if penalty is None else cost.item()
             if not math.isfinite(value):
                 raise TrainingDivergedError(
                     f"the cost became {value} at epoch {epoch + 1}, step {step + 1}: training "
@@ -167,15 +167,15 @@ def fit(
             opt.zero_grad()
             J.backward()
             opt.step()
-            total_cost += cost.item() * m_b
-            if targets.task != "regression":
-                total_correct += _accuracy(output.data, Y_b, targets.task, threshold) * m_b
+            total_cost += cost_value * m_b
+            if classifying:
+                total_correct += _correct(output.data, Y_b, targets.task, threshold)
             for hook in hooks:
                 hook.on_batch_end(network, step, {"loss": value})
             step += 1
 
         logs = {"loss": total_cost / m}
-        if targets.task != "regression":
+        if classifying:
             logs["accuracy"] = total_correct / m
         if X_val is not None:
             val = evaluate_arrays(network, loss_fn, X_val, Y_val, targets.task)
@@ -198,6 +198,19 @@ def fit(
             history.best_epoch = hook.best_epoch
     network.eval()
     return history
+
+
+def _batches(X_rows: Array, Y_rows: Array, batch_size: int | None, rng: Any, shuffle: bool) -> Any:
+    """``(X_b, Y_b)`` of each mini-batch of one epoch, as ``(n, m_b)`` views of gathered rows.
+
+    Full-batch gradient descent without shuffling uses the data as it is, with no copy.
+    """
+    m = X_rows.shape[0]
+    if (batch_size is None or batch_size >= m) and not shuffle:
+        yield X_rows.T, Y_rows.T
+        return
+    for index in minibatches(m, batch_size, rng, shuffle):
+        yield X_rows[index].T, Y_rows[index].T
 
 
 def _check_settings(epochs: Any, batch_size: Any, lr: Any, l2: Any, validation_split: Any) -> None:
