@@ -1147,3 +1147,15 @@ def test_fuzz_the_loader_raises_only_model_format_error(tmp_path_factory, data):
 def test_the_base_file_of_the_fuzzer_is_valid(tmp_path):
     model = vio.read(write(tmp_path / "b.vecnn", base_file()))
     assert model.optimizer_state is not None and model.training_state["epoch"] == 1
+
+
+def test_preprocessing_section_round_trips_and_must_be_an_object(valid, tmp_path):
+    steps = {"features": [{"name": "age", "kind": "numeric", "mean": 40.5, "std": 9.0}]}
+    path = vecnn.save(tiny(), tmp_path / "p.vecnn", preprocessing=steps)
+    assert vio.read(path).preprocessing == steps
+    assert vio.read(valid[0]).preprocessing is None
+    with pytest.raises(ValueError, match="preprocessing must be a dict"):
+        vecnn.save(tiny(), tmp_path / "q.vecnn", preprocessing=[1, 2])
+    header, payload = parse(valid[1])
+    header["preprocessing"] = [1, 2]
+    refused(write(tmp_path / "r.vecnn", pack(header, payload)), "preprocessing must be an object")

@@ -25,6 +25,7 @@ def save_checkpoint(
     step: int | None = None,
     metadata: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
+    preprocessing: Mapping[str, Any] | None = None,
 ) -> Path:
     """Save what resuming needs: weights, optimizer state, epoch/step and the generator.
 
@@ -40,7 +41,14 @@ def save_checkpoint(
         if key in state:
             raise ValueError(f"extra may not redefine {key!r}")
         state[key] = value
-    return save(network, path, optimizer=optimizer, training_state=state, metadata=metadata)
+    return save(
+        network,
+        path,
+        optimizer=optimizer,
+        training_state=state,
+        metadata=metadata,
+        preprocessing=preprocessing,
+    )
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> ModelFile:

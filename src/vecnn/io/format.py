@@ -24,6 +24,7 @@ The header has exactly these keys::
       "optimizer": null | {"type": "Adam", "hyper": {...}, "steps": [...],
                            "params": ["W[1]", "b[1]", ...]},
       "training_state": null | {...},       # any JSON object (epoch, RNG state, ...)
+      "preprocessing": null | {...},        # any JSON object (the command line's encoders)
       "metadata": {...}                     # str -> str, int, float, bool or null
     }
 
@@ -98,6 +99,7 @@ _HEADER_KEYS = (
     "payload_sha256",
     "optimizer",
     "training_state",
+    "preprocessing",
     "metadata",
 )
 _CONFIG_KEYS = ("layers", "task", "classes")

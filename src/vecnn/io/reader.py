@@ -58,6 +58,7 @@ class ModelFile:
     vecnn_version: str
     optimizer_params: list[str] | None = None
     path: str | None = None
+    preprocessing: dict[str, Any] | None = None
 
     def restore_optimizer(self, optimizer: Optimizer) -> Optimizer:
         """Load the saved optimizer state into ``optimizer``, built on ``self.network``.
@@ -158,6 +159,7 @@ def read(path: str | os.PathLike[str]) -> ModelFile:
         vecnn_version=header["vecnn_version"],
         optimizer_params=optimizer_params,
         path=shown,
+        preprocessing=header["preprocessing"],
     )
 
 

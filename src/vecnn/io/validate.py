@@ -103,9 +103,10 @@ def _check_header(header: dict[str, Any], shown: Any) -> _Plan:
         _check_optimizer_header(optimizer, shown)
     elif any(spec.name.startswith(OPTIMIZER_PREFIX) for spec in plan.tensors):
         raise _fail(f"tensors under {OPTIMIZER_PREFIX!r} but no optimizer section", shown)
-    state = header["training_state"]
-    if state is not None and not isinstance(state, dict):
-        raise _fail(f"training_state must be an object or null, found {_json_type(state)}", shown)
+    for section in ("training_state", "preprocessing"):
+        value = header[section]
+        if value is not None and not isinstance(value, dict):
+            raise _fail(f"{section} must be an object or null, found {_json_type(value)}", shown)
     metadata = header["metadata"]
     if not isinstance(metadata, dict):
         raise _fail(f"metadata must be an object, found {_json_type(metadata)}", shown)

@@ -37,6 +37,7 @@ def save(
     optimizer: Optimizer | None = None,
     training_state: Mapping[str, Any] | None = None,
     metadata: Mapping[str, Any] | None = None,
+    preprocessing: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``network`` (architecture and every array of ``state_dict()``) to ``path``.
 
@@ -45,12 +46,14 @@ def save(
     - ``training_state``: a JSON object (dict with str keys; values dict, list, str, int
       of any size, finite float, bool, None), e.g. the epoch and the generator's state.
     - ``metadata``: a dict of str to str, int, float, bool or None.
+    - ``preprocessing``: a JSON object describing how raw data becomes ``X`` (the command
+      line stores its column encoders here); the loader only checks it is plain JSON.
 
     Everything is checked and encoded before the file system is touched: a value that is
     not JSON, a NaN or infinite weight, or a header over the limits is a ``ValueError``
     and nothing is written. The write is atomic (see ``atomic_write``). Returns the path.
     """
-    pieces = _encode(network, optimizer, training_state, metadata)
+    pieces = _encode(network, optimizer, training_state, metadata, preprocessing)
     target = Path(os.fspath(path))
     with atomic_write(target) as handle:
         for piece in pieces:
@@ -58,7 +61,9 @@ def save(
     return target
 
 
-def _encode(network: Any, optimizer: Any, training_state: Any, metadata: Any) -> list[bytes]:
+def _encode(
+    network: Any, optimizer: Any, training_state: Any, metadata: Any, preprocessing: Any = None
+) -> list[bytes]:
     if not isinstance(network, Sequential):
         raise TypeError(f"save: expected a vecnn Network, got {type(network).__name__}")
     config = dict(network.config())
@@ -88,11 +93,8 @@ def _encode(network: Any, optimizer: Any, training_state: Any, metadata: Any) ->
         optimizer_header, arrays = _optimizer_part(network, optimizer)
         for key, array in arrays.items():
             add(OPTIMIZER_PREFIX + key, array)
-    if training_state is not None:
-        if not isinstance(training_state, Mapping):
-            raise ValueError(f"training_state must be a dict, got {type(training_state).__name__}")
-        training_state = dict(training_state)
-        _check_json(training_state, "training_state", MAX_JSON_DEPTH - 1)
+    training_state = _json_object(training_state, "training_state")
+    preprocessing = _json_object(preprocessing, "preprocessing")
     metadata = {} if metadata is None else metadata
     if not isinstance(metadata, Mapping):
         raise ValueError(f"metadata must be a dict, got {type(metadata).__name__}")
@@ -118,6 +120,7 @@ def _encode(network: Any, optimizer: Any, training_state: Any, metadata: Any) ->
         "payload_sha256": digest.hexdigest(),
         "optimizer": optimizer_header,
         "training_state": training_state,
+        "preprocessing": preprocessing,
         "metadata": metadata,
     }
     text = json.dumps(header, allow_nan=False, ensure_ascii=True, separators=(",", ":"))
@@ -128,6 +131,17 @@ def _encode(network: Any, optimizer: Any, training_state: Any, metadata: Any) ->
             "(is training_state or metadata very large?)"
         )
     return [_PREFIX.pack(MAGIC, FORMAT_VERSION, len(encoded)), encoded, *blobs]
+
+
+def _json_object(value: Any, name: str) -> dict[str, Any] | None:
+    """``value`` as a dict of plain JSON (or None); a ValueError naming ``name`` otherwise."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name} must be a dict, got {type(value).__name__}")
+    value = dict(value)
+    _check_json(value, name, MAX_JSON_DEPTH - 1)
+    return value
 
 
 def _tensor_bytes(name: str, array: Any) -> tuple[str, bytes, list[int]]:
