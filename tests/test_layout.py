@@ -16,6 +16,9 @@ LEVELS = {
     "autodiff": 1,
     "metrics": 1,
     "data": 1,
+    "csvfile": 1,
+    "preprocessing": 2,
+    "datasets": 2,
     "ops": 2,
     "nn": 3,
     "losses": 4,
@@ -29,6 +32,7 @@ LEVELS = {
     "cli": 8,
     "graph": 8,
     "__init__": 9,
+    "__main__": 9,
 }
 
 # The one documented loop: Tensor's operators are the ops (see autodiff/tensor.py).

@@ -125,7 +125,8 @@ def encode_targets(Y: Any, m: int, n_outputs: int, loss_name: str, classes: Any 
     """Check ``Y`` against ``X``'s ``m`` and the output layer's ``n[L]``, and encode it.
 
     Classification (``loss_name`` a cross-entropy): ``Y`` is labels of length ``m`` (any
-    hashable values; ``classes_`` records them in sorted order) or an indicator matrix
+    hashable values; ``classes_`` records them in sorted order, or in the order of
+    ``classes`` when it is given) or an indicator matrix
     ``(n[L], m)`` of 0/1 (one-hot for multi-class, any number of ones for multi-label).
     Regression: ``Y`` is ``(n[L], m)``, or ``(m,)`` when ``n[L] = 1``.
     """
@@ -168,16 +169,22 @@ def _encode_classes(Y: Any, m: int, n_outputs: int, loss_name: str, classes: Any
     found = _check_label_type(labels)
     if classes is None:
         classes = found
+        index = xp.searchsorted(classes, labels)
     else:
-        classes = _check_label_type(xp.asarray(classes))
-        unseen = [c for c in found.tolist() if c not in set(classes.tolist())]
+        classes = xp.asarray(classes)
+        if classes.ndim != 1 or len(set(classes.tolist())) != len(classes):
+            raise ValueError("classes must be a list of distinct labels")
+        position = {label: k for k, label in enumerate(classes.tolist())}
+        unseen = [c for c in found.tolist() if c not in position]
         if unseen:
-            raise ValueError(f"Y has labels not in classes: {unseen[:10]}")
+            raise ValueError(
+                f"Y has labels not in classes: {unseen[:10]} (classes: {classes.tolist()[:20]})"
+            )
+        index = xp.array([position[label] for label in labels.tolist()], dtype=xp.intp)
     if len(classes) < 2:
         raise ValueError(
             f"a classifier needs at least 2 classes; got {len(classes)}: {classes.tolist()}"
         )
-    index = xp.searchsorted(classes, labels)
     K = len(classes)
     if n_outputs == 1:
         if K != 2:

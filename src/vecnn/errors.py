@@ -27,3 +27,26 @@ class ModelFormatError(ValueError):
         self.reason = reason
         self.path = path
         super().__init__(reason if path is None else f"'{path}': {reason}")
+
+
+class DataError(ValueError):
+    """Data that cannot be used as given: the message names the file, line and column.
+
+    ``str(error)`` is one line, ``path:line: column 'name': reason``, with the parts that
+    are known; the command line prints it and exits with status 1.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        path: object = None,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.reason, self.path, self.line, self.column = reason, path, line, column
+        where = "" if path is None else str(path)
+        if line is not None:
+            where = f"{where}:{line}" if where else f"line {line}"
+        if column is not None:
+            reason = f"column {column!r}: {reason}"
+        super().__init__(f"{where}: {reason}" if where else reason)

@@ -1,0 +1,263 @@
+"""Reading CSV files strictly: every problem is refused naming the file, line and column.
+
+Python's ``csv`` module does the parsing (quoted fields with delimiters or newlines,
+doubled quotes). Around it: UTF-8 decoding line by line (so a bad byte is reported with
+its line), the BOM stripped, the delimiter detected from the header, blank lines skipped,
+and ragged rows, duplicate column names, NUL bytes, unterminated quotes and empty files
+refused. A gzip-compressed file is decompressed as it is read. Rows come in chunks, so a
+file larger than memory can be streamed.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from vecnn.errors import DataError
+
+DELIMITERS = (",", ";", "\t", "|")
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass
+class Chunk:
+    """Rows of a CSV file as strings, with the line on which each row starts."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    lines: list[int] = field(default_factory=list)
+
+    def column(self, name: str) -> list[str]:
+        index = self.columns.index(name)
+        return [row[index] for row in self.rows]
+
+
+def _decoded_lines(handle: IO[bytes], path: str) -> Iterator[tuple[int, str]]:
+    """Each physical line and its number, decoded as UTF-8 (BOM stripped); a DataError at a
+    bad byte or a NUL byte."""
+    for number, raw in enumerate(_lines_of(handle, path), start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            utf16 = number == 1 and raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+            raise DataError(
+                "UTF-16 text, not UTF-8; save the file as UTF-8"
+                if utf16
+                else f"not UTF-8 text (byte 0x{raw[error.start]:02x} at byte {error.start + 1} "
+                "of the line); save the file as UTF-8",
+                path,
+                line=number,
+            ) from None
+        if number == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        if "\x00" in text:
+            raise DataError(
+                "the line contains a NUL byte; is this a CSV file (not UTF-16 or binary)?",
+                path,
+                line=number,
+            )
+        yield number, text
+
+
+def _lines_of(handle: IO[bytes], path: str) -> Iterator[bytes]:
+    try:
+        yield from handle
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:  # a damaged .gz file
+        raise DataError(f"could not be read as gzip: {error}", path) from None
+
+
+def _open(path: str | Path) -> IO[bytes]:
+    """The file's bytes, decompressed when it is gzip (by its magic bytes or a .gz name)."""
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    if magic == GZIP_MAGIC or str(path).lower().endswith(".gz"):
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def _outside_quotes(line: str) -> str:
+    return "".join(part for i, part in enumerate(line.split('"')) if i % 2 == 0)
+
+
+def detect_delimiter(header_line: str) -> str:
+    """The candidate delimiter that occurs most often in the header (outside quotes)."""
+    outside = _outside_quotes(header_line)
+    counts = {d: outside.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+class CSVReader:
+    """A CSV file read row by row: ``columns``, then ``chunks(n)`` of up to ``n`` rows.
+
+    Use as a context manager. ``delimiter=None`` detects it from the header line.
+    """
+
+    def __init__(self, path: str | Path, delimiter: str | None = None) -> None:
+        self.path = str(path)
+        self._handle = _open(path)
+        try:
+            lines = _decoded_lines(self._handle, self.path)
+            first = next(lines, None)
+            while first is not None and not first[1].strip():
+                first = next(lines, None)
+            if first is None:
+                raise DataError("the file is empty: no header and no data rows", self.path)
+            self.delimiter = delimiter or detect_delimiter(first[1])
+            if len(self.delimiter) != 1 or self.delimiter in '"\r\n':
+                raise DataError(
+                    f"the delimiter must be one character other than a quote or a newline; "
+                    f"got {self.delimiter!r}",
+                    self.path,
+                )
+            self._line = first[0] - 1  # the last physical line handed to the parser
+            self._inside, self._opened = False, first[0]
+            self._reader = csv.reader(
+                self._feed(_prepend(first, lines)),
+                delimiter=self.delimiter,
+                strict=True,
+                skipinitialspace=True,
+            )
+            line, header = self._next_record()
+            self.columns = [name.strip() for name in header]
+            self._check_header(line, first[1])
+        except BaseException:
+            self._handle.close()
+            raise
+
+    def _feed(self, lines: Iterator[tuple[int, str]]) -> Iterator[str]:
+        """The lines to the parser, noting the line number and where a quote opens."""
+        for number, text in lines:
+            self._line = number
+            closed, k = -2, text.find('"')
+            while k >= 0:
+                if self._inside:
+                    self._inside, closed = False, k
+                else:
+                    self._inside = True
+                    if k != closed + 1:  # not the second quote of a doubled one
+                        self._opened = number
+                k = text.find('"', k + 1)
+            yield text
+
+    def _check_header(self, line: int, text: str) -> None:
+        blank = [i + 1 for i, name in enumerate(self.columns) if not name]
+        if blank:
+            raise DataError(f"column {blank[0]} of the header has no name", self.path, line=line)
+        seen, duplicates = set(), []
+        for name in self.columns:
+            if name in seen and name not in duplicates:
+                duplicates.append(name)
+            seen.add(name)
+        if duplicates:
+            raise DataError(
+                f"duplicate column names in the header: {', '.join(map(repr, duplicates))}",
+                self.path,
+                line=line,
+            )
+        likely = detect_delimiter(text)
+        if len(self.columns) == 1 and likely != self.delimiter and likely in _outside_quotes(text):
+            raise DataError(
+                f"the header is one column {self.columns[0]!r} with {likely!r} in it; is the "
+                f"delimiter wrong? pass --delimiter {likely!r}",
+                self.path,
+                line=line,
+            )
+
+    def _next_record(self) -> tuple[int, list[str]]:
+        """The next non-blank record and the line it starts on; StopIteration at the end."""
+        while True:
+            start = self._line + 1
+            self._inside, self._opened = False, start
+            try:
+                record = next(self._reader)
+            except csv.Error as error:
+                raise self._csv_error(error, start) from None
+            if len(record) > 1 or (record and record[0].strip()):
+                return start, record
+
+    def _csv_error(self, error: csv.Error, start: int) -> DataError:
+        text = str(error)
+        opened = self._opened if self._inside else start
+        if "field larger than field limit" in text:
+            return DataError(
+                f"a field longer than {csv.field_size_limit()} characters: is a quote opened "
+                "on this line never closed (unterminated quote)?",
+                self.path,
+                line=opened,
+            )
+        if "unexpected end of data" in text:
+            return DataError(
+                "a quoted field opened on this line is never closed (unterminated quote)",
+                self.path,
+                line=opened,
+            )
+        return DataError(f"malformed CSV: {text}", self.path, line=start)
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Every data row with its line number, checked to have one field per column."""
+        width = len(self.columns)
+        while True:
+            try:
+                line, record = self._next_record()
+            except StopIteration:
+                return
+            if len(record) != width:
+                hint = ""
+                if width == 1 and any(d in record[0] for d in DELIMITERS if d != self.delimiter):
+                    hint = "; is the delimiter wrong? pass --delimiter"
+                raise DataError(
+                    f"expected {width} fields (one per column of the header), found "
+                    f"{len(record)}{hint}",
+                    self.path,
+                    line=line,
+                )
+            yield line, [value.strip() for value in record]
+
+    def chunks(self, size: int) -> Iterator[Chunk]:
+        """The data rows in chunks of at most ``size`` rows."""
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"the chunk size must be a positive integer; got {size!r}")
+        return self._chunks(size)
+
+    def _chunks(self, size: int) -> Iterator[Chunk]:
+        chunk = Chunk(self.columns, [], [])
+        for line, record in self.rows():
+            chunk.rows.append(record)
+            chunk.lines.append(line)
+            if len(chunk.rows) == size:
+                yield chunk
+                chunk = Chunk(self.columns, [], [])
+        if chunk.rows:
+            yield chunk
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> CSVReader:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _prepend(first: tuple[int, str], rest: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    yield first
+    yield from rest
+
+
+def read_csv(path: str | Path, delimiter: str | None = None) -> Chunk:
+    """The whole file as one ``Chunk``; a DataError when it has no data rows."""
+    with CSVReader(path, delimiter) as reader:
+        rows, lines = [], []
+        for line, record in reader.rows():
+            rows.append(record)
+            lines.append(line)
+        if not rows:
+            raise DataError("no data rows (the file has a header only)", reader.path)
+        return Chunk(reader.columns, rows, lines)

@@ -1,0 +1,501 @@
+"""From CSV columns of text to ``X (n[0], m)`` and ``Y``, learned once and applied alike.
+
+``Preprocessor.fit`` learns, from the training rows: which feature columns are numeric
+(standardized: ``(x − mean) / std``) and which are text (one-hot encoded, one row of
+``X`` per category seen), how to fill missing values when asked, and how the target maps
+to classes (any label values) or, for regression, its mean and standard deviation.
+``config()`` is plain JSON stored in the model file, so that evaluate and predict apply
+exactly the same steps; columns are matched by name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from vecnn.backend import Array, errstate, xp
+from vecnn.csvfile import Chunk
+from vecnn.errors import DataError
+
+MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+"""Tokens read as a missing value (compared in lower case)."""
+
+IMPUTE = ("mean", "median", "most_frequent")
+TASKS = ("auto", "binary", "multiclass", "multilabel", "regression")
+MAX_CLASSES_AUTO = 20
+EPSILON = 2.0**-52
+"""An integer target with at most this many distinct values is taken as classes."""
+
+
+def is_missing(token: str) -> bool:
+    return token.strip().lower() in MISSING
+
+
+def parse_number(token: str) -> float | None:
+    """``float(token)`` when it is a finite number, else None."""
+    try:
+        value = float(token)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _loose_number(token: str) -> float | None:
+    """The number a token seems meant to be: with a decimal comma, thousands separators,
+    a currency or percent sign (only to recognise a numeric column, never to convert)."""
+    bare = token.strip().strip("$€£%").strip()
+    for candidate in (token, bare, bare.replace(",", "."), bare.replace(",", "")):
+        number = parse_number(candidate)
+        if number is not None:
+            return number
+    return None
+
+
+def _numbers(values: list[str], lines: list[int], name: str, path: Any) -> list[float | None]:
+    """Each value as a float (None where missing); a DataError at the first non-number."""
+    numbers: list[float | None] = []
+    for value, line in zip(values, lines, strict=True):
+        if is_missing(value):
+            numbers.append(None)
+            continue
+        number = parse_number(value)
+        if number is None:
+            hint = " (a decimal comma? write 1.5, not 1,5)" if "," in value else ""
+            raise DataError(f"could not convert {value!r} to a number{hint}", path, line, name)
+        numbers.append(number)
+    return numbers
+
+
+def _looks_numeric(values: list[str]) -> bool:
+    """True when most present values look like numbers: a column of numbers with a typo in
+    it, or written with decimal commas (refused later, naming the value)."""
+    present = [v for v in values if not is_missing(v)]
+    if not present:
+        return True
+    numeric = sum(_loose_number(v) is not None for v in present)
+    return numeric * 2 >= len(present)
+
+
+def _mean_std(numbers: list[float]) -> tuple[float, float]:
+    """The mean and standard deviation (NumPy's, ddof 0); std 1 for a constant column, also
+    one that is constant only up to rounding, and no overflow for values near ±1e308."""
+    values = xp.asarray(numbers, dtype=xp.float64)
+    low, high = float(values.min()), float(values.max())
+    if low == high:
+        return low, 1.0
+    with errstate(over="ignore", invalid="ignore"):
+        mean, std = float(values.mean()), float(values.std())
+    if not (math.isfinite(mean) and math.isfinite(std)):
+        scale = max(abs(low), abs(high))
+        scaled = values / scale
+        mean, std = float(scaled.mean()) * scale, float(scaled.std()) * scale
+    if std <= len(numbers) * EPSILON * abs(mean) or std == 0.0:
+        std = 1.0
+    return mean, std
+
+
+def _missing_error(name: str, line: int, token: str, path: Any) -> DataError:
+    return DataError(
+        f"missing value {token!r}; fill missing values with --impute mean|median|most_frequent "
+        "(or remove the row)",
+        path,
+        line,
+        name,
+    )
+
+
+@dataclass
+class NumericFeature:
+    """A numeric column: standardized with the training mean and standard deviation."""
+
+    name: str
+    mean: float
+    std: float
+    fill: float | None = None
+
+    def encode(self, values: list[str], lines: list[int], path: Any) -> Array:
+        numbers = _numbers(values, lines, self.name, path)
+        out = xp.empty(len(numbers))
+        for i, number in enumerate(numbers):
+            if number is None:
+                if self.fill is None:
+                    raise _missing_error(self.name, lines[i], values[i], path)
+                number = self.fill
+            out[i] = number
+        return ((out - self.mean) / self.std).reshape(1, -1)
+
+    @property
+    def outputs(self) -> list[str]:
+        return [self.name]
+
+
+@dataclass
+class CategoricalFeature:
+    """A text column: one row per training category (1 where the value is that category).
+
+    A category not seen in training gets a row of zeros (it matches no known category).
+    """
+
+    name: str
+    categories: list[str]
+    fill: str | None = None
+
+    def encode(self, values: list[str], lines: list[int], path: Any) -> Array:
+        index = {category: k for k, category in enumerate(self.categories)}
+        out = xp.zeros((len(self.categories), len(values)))
+        for i, value in enumerate(values):
+            if is_missing(value):
+                if self.fill is None:
+                    raise _missing_error(self.name, lines[i], value, path)
+                value = self.fill
+            k = index.get(value)
+            if k is not None:
+                out[k, i] = 1.0
+        return out
+
+    @property
+    def outputs(self) -> list[str]:
+        return [f"{self.name}={category}" for category in self.categories]
+
+
+def _fill_value(numbers: list[float], how: str | None) -> float | None:
+    if how is None or not numbers:
+        return None
+    if how == "mean":
+        return _mean_std(numbers)[0]
+    if how == "median":
+        return float(xp.median(numbers))
+    return float(Counter(numbers).most_common(1)[0][0])
+
+
+def _fit_feature(name: str, chunk: Chunk, impute: str | None, path: Any) -> Any:
+    values = chunk.column(name)
+    if _looks_numeric(values):
+        numbers = _numbers(values, chunk.lines, name, path)
+        present = [n for n in numbers if n is not None]
+        if not present:
+            raise DataError("every value of this column is missing", path, column=name)
+        if impute is None and len(present) < len(numbers):
+            first = numbers.index(None)
+            raise _missing_error(name, chunk.lines[first], values[first], path)
+        mean, std = _mean_std(present)
+        return NumericFeature(name, mean, std, _fill_value(present, impute))
+    present = [v for v in values if not is_missing(v)]
+    if impute is None and len(present) < len(values):
+        first = next(i for i, v in enumerate(values) if is_missing(v))
+        raise _missing_error(name, chunk.lines[first], values[first], path)
+    # Text has no mean or median: every --impute fills it with the most frequent category.
+    fill = None if impute is None else Counter(present).most_common(1)[0][0]
+    return CategoricalFeature(name, sorted(set(present)), fill)
+
+
+def _label_key(label: str) -> tuple[int, float, str]:
+    number = parse_number(label)
+    return (0, number, "") if number is not None else (1, 0.0, label)
+
+
+def _canonical_label(token: str) -> str:
+    """``"1.0"`` and ``"1"`` (or ``"0.5"`` and ``".50"``) are the same class; text labels
+    stay as written."""
+    number = parse_number(token)
+    if number is None:
+        return token
+    return str(int(number)) if number == int(number) else repr(number)
+
+
+def _refuse_missing(names: list[str], chunk: Chunk, path: Any) -> None:
+    """A DataError naming the first target column absent or the first missing value."""
+    for name in names:
+        if name not in chunk.columns:
+            raise DataError(
+                f"target column {name!r} not found; available columns: {', '.join(chunk.columns)}",
+                path,
+            )
+    for name in names:
+        for value, line in zip(chunk.column(name), chunk.lines, strict=True):
+            if is_missing(value):
+                raise DataError(f"missing target value {value!r}; remove the row", path, line, name)
+
+
+@dataclass
+class Target:
+    """How the target column(s) map to ``Y``: classes for classification, scaling otherwise."""
+
+    names: list[str]
+    task: str
+    classes: list[str] | None = None
+    mean: list[float] | None = None
+    std: list[float] | None = None
+
+    def encode(self, chunk: Chunk, path: Any) -> Array:
+        """``Y``: labels ``(m,)`` (classification), an indicator ``(K, m)`` (multi-label), or
+        the standardized ``(n[L], m)`` (regression)."""
+        _refuse_missing(self.names, chunk, path)
+        columns = [chunk.column(name) for name in self.names]
+        if self.task == "regression":
+            rows = [
+                _numbers(values, chunk.lines, name, path)
+                for name, values in zip(self.names, columns, strict=True)
+            ]
+            Y = xp.array(rows, dtype=xp.float64)
+            return (Y - xp.array(self.mean).reshape(-1, 1)) / xp.array(self.std).reshape(-1, 1)
+        if self.task == "multilabel":
+            rows = []
+            for name, values in zip(self.names, columns, strict=True):
+                row = []
+                for value, line in zip(values, chunk.lines, strict=True):
+                    if _canonical_label(value) not in ("0", "1"):
+                        raise DataError(
+                            f"a multi-label target must be 0 or 1; found {value!r}",
+                            path,
+                            line,
+                            name,
+                        )
+                    row.append(float(_canonical_label(value)))
+                rows.append(row)
+            return xp.array(rows)
+        return xp.array([_canonical_label(v) for v in columns[0]], dtype=object)
+
+    def decode(self, A: Array) -> Array:
+        """Regression outputs back in the target's own units."""
+        if self.task != "regression":
+            raise ValueError(f"decode undoes the scaling of a regression target; not {self.task}")
+        return A * xp.array(self.std).reshape(-1, 1) + xp.array(self.mean).reshape(-1, 1)
+
+
+def _detect_task(values: list[str]) -> str:
+    """Classes for text, or integers with few distinct values; regression otherwise."""
+    distinct = {_canonical_label(v) for v in values}
+    numbers = [n for n in map(_loose_number, values) if n is not None]
+    classes = all(n == int(n) for n in numbers) and len(distinct) <= MAX_CLASSES_AUTO
+    if _looks_numeric(values) and not classes:
+        return "regression"  # a value that is no number is then refused with its line
+    return "binary" if len(distinct) == 2 else "multiclass"
+
+
+def _fit_target(names: list[str], chunk: Chunk, task: str, path: Any) -> Target:
+    if task not in TASKS:
+        raise DataError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
+    _refuse_missing(names, chunk, path)
+    if task == "multilabel" or (len(names) > 1 and task == "auto"):
+        target = Target(names, "multilabel")
+        target.encode(chunk, path)
+        return target
+    if len(names) > 1 and task != "regression":
+        raise DataError(
+            f"several target columns need --task multilabel or regression; got {task}", path
+        )
+    if task == "auto":
+        task = _detect_task(chunk.column(names[0]))
+    if task == "regression":
+        columns = [_numbers(chunk.column(name), chunk.lines, name, path) for name in names]
+        stats = [_mean_std([n for n in numbers if n is not None]) for numbers in columns]
+        return Target(names, "regression", mean=[m for m, _ in stats], std=[s for _, s in stats])
+    labels = Target(names, task).encode(chunk, path)
+    classes = sorted(set(labels.tolist()), key=_label_key)
+    if len(classes) < 2:
+        raise DataError(
+            f"the target has one class ({classes[0]!r}); a classifier needs at least 2",
+            path,
+            column=names[0],
+        )
+    if task == "binary" and len(classes) != 2:
+        raise DataError(
+            f"--task binary needs 2 classes; the target has {len(classes)}", path, column=names[0]
+        )
+    return Target(names, task, classes=classes)
+
+
+class Preprocessor:
+    """Feature encoders and the target mapping learned from training rows."""
+
+    def __init__(self, features: list[Any], target: Target | None) -> None:
+        self.features = features
+        self.target = target
+
+    @classmethod
+    def fit(
+        cls,
+        chunk: Chunk,
+        target: list[str],
+        task: str = "auto",
+        impute: str | None = None,
+        path: Any = None,
+    ) -> Preprocessor:
+        """Learn the encoders from ``chunk``: every column but the target is a feature."""
+        if impute is not None and impute not in IMPUTE:
+            raise DataError(f"unknown --impute {impute!r}; choose one of: {', '.join(IMPUTE)}")
+        target = [target] if isinstance(target, str) else list(target)
+        if not target:
+            raise DataError("no target column given", path)
+        if len(set(target)) < len(target):
+            raise DataError(f"a target column is named twice: {', '.join(target)}", path)
+        if not chunk.rows:
+            raise DataError("no data rows to learn from", path)
+        encoded_target = _fit_target(target, chunk, task, path)
+        names = [name for name in chunk.columns if name not in target]
+        if not names:
+            raise DataError("no feature columns: every column is a target", path)
+        features = [_fit_feature(name, chunk, impute, path) for name in names]
+        return cls(features, encoded_target)
+
+    @property
+    def feature_columns(self) -> list[str]:
+        return [feature.name for feature in self.features]
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The name of each row of ``X``: the column, or ``column=category``."""
+        return [name for feature in self.features for name in feature.outputs]
+
+    def check_columns(self, columns: list[str], path: Any, allow: list[str] = ()) -> None:
+        """A DataError listing missing and unexpected columns (order does not matter)."""
+        expected = set(self.feature_columns)
+        missing = [name for name in self.feature_columns if name not in columns]
+        unexpected = [name for name in columns if name not in expected and name not in allow]
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing columns: {', '.join(missing)}")
+            if unexpected:
+                parts.append(f"unexpected columns: {', '.join(unexpected)}")
+            raise DataError("the columns do not match the model's (" + "; ".join(parts) + ")", path)
+
+    def transform(self, chunk: Chunk, path: Any = None) -> Array:
+        """``X (n[0], m)`` for the rows of ``chunk``, columns taken by name (others ignored)."""
+        self.check_columns(chunk.columns, path, allow=chunk.columns)
+        blocks = [
+            feature.encode(chunk.column(feature.name), chunk.lines, path)
+            for feature in self.features
+        ]
+        return xp.concatenate(blocks, axis=0)
+
+    # ------------------------------------------------------------------- config
+    def config(self) -> dict[str, Any]:
+        """Plain JSON values: what the model file stores."""
+        features = []
+        for feature in self.features:
+            if isinstance(feature, NumericFeature):
+                features.append(
+                    {
+                        "name": feature.name,
+                        "kind": "numeric",
+                        "mean": feature.mean,
+                        "std": feature.std,
+                        "fill": feature.fill,
+                    }
+                )
+            else:
+                features.append(
+                    {
+                        "name": feature.name,
+                        "kind": "categorical",
+                        "categories": feature.categories,
+                        "fill": feature.fill,
+                    }
+                )
+        target = None
+        if self.target is not None:
+            target = {
+                "names": self.target.names,
+                "task": self.target.task,
+                "classes": self.target.classes,
+                "mean": self.target.mean,
+                "std": self.target.std,
+            }
+        return {"features": features, "target": target}
+
+    @classmethod
+    def from_config(cls, config: Any) -> Preprocessor:
+        """Rebuild from ``config()``; a ValueError for anything that is not that shape."""
+        _require(isinstance(config, dict) and set(config) == {"features", "target"}, "keys")
+        entries = config["features"]
+        _require(isinstance(entries, list) and len(entries) > 0, "features")
+        features = [_feature_from_config(entry) for entry in entries]
+        names = [feature.name for feature in features]
+        _require(len(set(names)) == len(names), "features (a column named twice)")
+        target = config["target"]
+        return cls(features, None if target is None else _target_from_config(target))
+
+
+def _feature_from_config(entry: Any) -> NumericFeature | CategoricalFeature:
+    _require(isinstance(entry, dict) and isinstance(entry.get("name"), str), "feature")
+    kind = entry.get("kind")
+    if kind == "numeric":
+        _require(set(entry) == {"name", "kind", "mean", "std", "fill"}, "numeric keys")
+        _require(all(_is_number(entry[k]) for k in ("mean", "std")), "numeric values")
+        _require(
+            entry["std"] > 0 and (entry["fill"] is None or _is_number(entry["fill"])),
+            "numeric values",
+        )
+        return NumericFeature(
+            entry["name"],
+            float(entry["mean"]),
+            float(entry["std"]),
+            None if entry["fill"] is None else float(entry["fill"]),
+        )
+    if kind == "categorical":
+        _require(set(entry) == {"name", "kind", "categories", "fill"}, "category keys")
+        categories = entry["categories"]
+        _require(
+            isinstance(categories, list)
+            and len(categories) > 0
+            and all(isinstance(c, str) for c in categories)
+            and len(set(categories)) == len(categories),
+            "categories",
+        )
+        _require(entry["fill"] is None or isinstance(entry["fill"], str), "fill")
+        return CategoricalFeature(entry["name"], list(categories), entry["fill"])
+    raise ValueError(f"preprocessing config: unknown feature kind {kind!r}")
+
+
+def _target_from_config(target: Any) -> Target:
+    _require(
+        isinstance(target, dict) and set(target) == {"names", "task", "classes", "mean", "std"},
+        "target keys",
+    )
+    task, names = target["task"], target["names"]
+    _require(isinstance(task, str) and task in TASKS[1:], "target task")
+    _require(
+        isinstance(names, list)
+        and len(names) > 0
+        and all(isinstance(n, str) for n in names)
+        and len(set(names)) == len(names),
+        "target names",
+    )
+    classes, mean, std = target["classes"], target["mean"], target["std"]
+    if task == "regression":
+        _require(classes is None, "target classes (none for regression)")
+        for values in (mean, std):
+            _require(
+                isinstance(values, list)
+                and len(values) == len(names)
+                and all(_is_number(v) for v in values),
+                "target mean/std",
+            )
+        _require(all(s > 0 for s in std), "target std")
+        return Target(list(names), task, mean=[float(m) for m in mean], std=[float(s) for s in std])
+    _require(mean is None and std is None, "target mean/std (only for regression)")
+    if task == "multilabel":
+        _require(classes is None, "target classes (none for multilabel)")
+        return Target(list(names), task)
+    _require(len(names) == 1, "target names (one column for classes)")
+    _require(
+        isinstance(classes, list)
+        and all(isinstance(c, str) for c in classes)
+        and len(classes) == len(set(classes)) >= 2
+        and (task != "binary" or len(classes) == 2),
+        "target classes",
+    )
+    return Target(list(names), task, classes=list(classes))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _require(condition: bool, what: str) -> None:
+    if not condition:
+        raise ValueError(f"preprocessing config: bad {what}")

@@ -1,0 +1,393 @@
+"""Strict CSV reading: quoting, encodings, ragged rows, empty files and delimiters, each
+refused (or read) with the file, line and column named (ROBUSTNESS.md §D)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+
+import pytest
+
+from vecnn.csvfile import CSVReader, detect_delimiter, read_csv
+from vecnn.errors import DataError
+
+
+def write(tmp_path, data: bytes | str, name: str = "data.csv"):
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def refused(path, **kwargs) -> DataError:
+    with pytest.raises(DataError) as info:
+        read_csv(path, **kwargs)
+    error = info.value
+    assert error.path == str(path)
+    assert str(error).startswith(str(path))
+    return error
+
+
+# ------------------------------------------------------------------ reading what is right
+def test_plain_file_rows_lines_and_columns(tmp_path):
+    path = write(tmp_path, "a,b,c\n1,2,3\n4,5,6\n")
+    chunk = read_csv(path)
+    assert chunk.columns == ["a", "b", "c"]
+    assert chunk.rows == [["1", "2", "3"], ["4", "5", "6"]]
+    assert chunk.lines == [2, 3]
+    assert chunk.column("b") == ["2", "5"]
+
+
+def test_crlf_line_endings_and_no_final_newline(tmp_path):
+    chunk = read_csv(write(tmp_path, "a,b\r\n1,2\r\n3,4"))
+    assert chunk.rows == [["1", "2"], ["3", "4"]]
+    assert chunk.lines == [2, 3]
+
+
+def test_quoted_fields_with_delimiters_newlines_and_doubled_quotes(tmp_path):
+    text = (
+        "name,note,value\n"
+        '"Smith, John","said ""hi""",1\n'
+        '"multi","first line\nsecond line\nthird line",2\n'
+        "plain,x,3\n"
+    )
+    chunk = read_csv(write(tmp_path, text))
+    assert chunk.rows == [
+        ["Smith, John", 'said "hi"', "1"],
+        ["multi", "first line\nsecond line\nthird line", "2"],
+        ["plain", "x", "3"],
+    ]
+    # The multi-line field spans lines 3-5: the next row starts on line 6.
+    assert chunk.lines == [2, 3, 6]
+
+
+def test_line_numbers_after_a_multiline_field_in_errors(tmp_path):
+    text = 'a,b\n1,"x\ny\nz"\n2,3,4\n'
+    error = refused(write(tmp_path, text))
+    assert error.line == 5
+    assert "expected 2 fields" in str(error) and "found 3" in str(error)
+
+
+def test_whitespace_around_fields_is_stripped(tmp_path):
+    chunk = read_csv(write(tmp_path, " a , b \n  1 ,\t2  \n"))
+    assert chunk.columns == ["a", "b"]
+    assert chunk.rows == [["1", "2"]]
+
+
+def test_a_quoted_field_after_a_space(tmp_path):
+    chunk = read_csv(write(tmp_path, 'a, b\n1, "x, y"\n'))
+    assert chunk.rows == [["1", "x, y"]]
+
+
+def test_blank_lines_are_skipped_and_line_numbers_stay_right(tmp_path):
+    text = "\n\na,b\n\n1,2\n   \n\n3,4\n\n"
+    chunk = read_csv(write(tmp_path, text))
+    assert chunk.columns == ["a", "b"]
+    assert chunk.rows == [["1", "2"], ["3", "4"]]
+    assert chunk.lines == [5, 8]
+
+
+def test_errors_after_leading_blank_lines_name_the_physical_line(tmp_path):
+    error = refused(write(tmp_path, "\n\na,b\n1,2\n3\n"))
+    assert error.line == 5
+    error = refused(write(tmp_path, "\n\na,a\n1,2\n"))
+    assert error.line == 3
+
+
+def test_a_row_of_empty_fields_is_a_row_not_a_blank_line(tmp_path):
+    # ",," is three missing values, for the preprocessing to refuse or impute; never dropped.
+    chunk = read_csv(write(tmp_path, "a,b,c\n1,2,3\n,,\n"))
+    assert chunk.rows == [["1", "2", "3"], ["", "", ""]]
+    assert chunk.lines == [2, 3]
+
+
+def test_utf8_bom_is_stripped_from_the_first_column_name(tmp_path):
+    path = write(tmp_path, b"\xef\xbb\xbfage,city\n30,Z\xc3\xbcrich\n")
+    chunk = read_csv(path)
+    assert chunk.columns == ["age", "city"]
+    assert chunk.rows == [["30", "Zürich"]]
+
+
+def test_bom_before_a_quoted_header(tmp_path):
+    chunk = read_csv(write(tmp_path, b'\xef\xbb\xbf"age","city"\n1,x\n'))
+    assert chunk.columns == ["age", "city"]
+
+
+# ---------------------------------------------------------------------- encodings
+def test_latin1_bytes_are_refused_with_their_line(tmp_path):
+    path = write(tmp_path, b"name,age\nalice,30\nRen\xe9,41\nbob,5\n")
+    error = refused(path)
+    assert error.line == 3
+    assert "UTF-8" in str(error)
+    assert "0xe9" in str(error)
+    assert str(error).startswith(f"{path}:3:")
+
+
+def test_latin1_in_the_header_is_line_1(tmp_path):
+    error = refused(write(tmp_path, b"caf\xe9,b\n1,2\n"))
+    assert error.line == 1
+
+
+def test_utf16_is_named(tmp_path):
+    error = refused(write(tmp_path, "a,b\n1,2\n".encode("utf-16")))
+    assert error.line == 1
+    assert "UTF-16" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b"a,b\n1,2\n3,\x004\n", 3),
+        (b"a,\x00b\n1,2\n", 1),
+        (b'a,b\n1,"x\n\x00y"\n', 3),
+    ],
+)
+def test_nul_bytes_are_refused_with_their_line(tmp_path, data, line):
+    error = refused(write(tmp_path, data))
+    assert error.line == line
+    assert "NUL" in str(error)
+
+
+# ------------------------------------------------------------------------ quoting
+def test_unterminated_quote_at_the_end_of_a_small_file(tmp_path):
+    path = write(tmp_path, 'a,b\n1,2\n3,"never closed\n4,5\n6,7\n')
+    error = refused(path)
+    assert error.line == 3
+    assert "unterminated quote" in str(error)
+
+
+def test_unterminated_quote_past_the_field_limit(tmp_path):
+    limit = csv.field_size_limit()
+    rows = "".join(f"{i},{i}\n" for i in range((limit // 4) + 10))
+    path = write(tmp_path, 'a,b\n1,2\n3,"oops\n' + rows)
+    assert path.stat().st_size > limit
+    error = refused(path)
+    assert error.line == 3
+    assert "unterminated quote" in str(error)
+
+
+def test_unterminated_quote_names_the_line_where_it_opened(tmp_path):
+    # The row starts on line 2, a first quoted field closes on line 3, another opens on 3.
+    path = write(tmp_path, 'a,b,c\n"x\ny",2,"never\n4,5,6\n')
+    error = refused(path)
+    assert error.line == 3
+    assert "unterminated quote" in str(error)
+
+
+def test_doubled_quotes_in_a_multiline_field_do_not_move_the_opening_line(tmp_path):
+    path = write(tmp_path, 'a,b\n1,"x\nsaid ""hi""\nand more\n')
+    error = refused(path)
+    assert error.line == 2
+
+
+def test_garbage_after_a_closing_quote_is_malformed(tmp_path):
+    error = refused(write(tmp_path, 'a,b\n1,2\n"x"y,3\n'))
+    assert error.line == 3
+    assert "malformed CSV" in str(error)
+
+
+# -------------------------------------------------------------------- ragged rows
+@pytest.mark.parametrize(
+    ("text", "line", "found"),
+    [
+        ("a,b,c\n1,2\n3,4,5\n", 2, 2),  # too few, in the first data row
+        ("a,b,c\n1,2,3,4\n", 2, 4),  # too many, in the first data row
+        ("a,b,c\n1,2,3\n4,5,6\n7,8\n", 4, 2),  # too few, later
+        ("a,b,c\n1,2,3\n4,5,6,7,8\n", 3, 5),  # too many, later
+        ("a,b,c\n1,2,3,\n", 2, 4),  # a trailing delimiter is one field more
+    ],
+)
+def test_ragged_rows_name_line_expected_and_found(tmp_path, text, line, found):
+    error = refused(write(tmp_path, text))
+    assert error.line == line
+    assert "expected 3 fields" in str(error)
+    assert f"found {found}" in str(error)
+
+
+# ---------------------------------------------------------------- empty and headers
+@pytest.mark.parametrize("text", ["", "\n\n\n", "  \n\t\n \r\n"])
+def test_an_empty_file_or_blank_lines_only(tmp_path, text):
+    error = refused(write(tmp_path, text))
+    assert "empty" in str(error)
+    assert "no data rows" in str(error)
+
+
+@pytest.mark.parametrize("text", ["a,b,c\n", "a,b,c", "a,b,c\n\n\n"])
+def test_a_header_only_file_has_no_data_rows(tmp_path, text):
+    error = refused(write(tmp_path, text))
+    assert "no data rows" in str(error)
+
+
+def test_header_only_file_through_the_reader_gives_no_chunks(tmp_path):
+    with CSVReader(write(tmp_path, "a,b\n")) as reader:
+        assert reader.columns == ["a", "b"]
+        assert list(reader.chunks(10)) == []
+
+
+def test_duplicate_column_names_are_named(tmp_path):
+    error = refused(write(tmp_path, "a,b,a,c,b,d\n1,2,3,4,5,6\n"))
+    assert error.line == 1
+    assert "duplicate" in str(error)
+    assert "'a'" in str(error) and "'b'" in str(error)
+    assert "'c'" not in str(error)
+
+
+def test_duplicates_after_stripping_whitespace(tmp_path):
+    error = refused(write(tmp_path, "a, a\n1,2\n"))
+    assert "duplicate" in str(error) and "'a'" in str(error)
+
+
+@pytest.mark.parametrize(("header", "index"), [("a,,c", 2), ("a,b,", 3), (",b", 1), ('a," ",c', 2)])
+def test_an_empty_column_name_is_refused(tmp_path, header, index):
+    error = refused(write(tmp_path, header + "\n1,2,3\n"))
+    assert error.line == 1
+    assert f"column {index} of the header has no name" in str(error)
+
+
+# ---------------------------------------------------------------------- delimiters
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_delimiters_are_detected(tmp_path, delimiter):
+    text = delimiter.join(["a", "b", "c"]) + "\n" + delimiter.join(["1", "2,5", "x"]) + "\n"
+    if delimiter == ",":
+        text = 'a,b,c\n1,"2,5",x\n'
+    with CSVReader(write(tmp_path, text)) as reader:
+        assert reader.delimiter == delimiter
+        assert reader.columns == ["a", "b", "c"]
+        assert [row for _, row in reader.rows()] == [["1", "2,5", "x"]]
+
+
+def test_detect_delimiter_ignores_quoted_text_and_defaults_to_comma():
+    assert detect_delimiter('"a;b;c",d') == ","
+    assert detect_delimiter("a;b;c") == ";"
+    assert detect_delimiter("a\tb|c\td") == "\t"
+    assert detect_delimiter("single") == ","
+
+
+def test_explicit_delimiter_is_used(tmp_path):
+    chunk = read_csv(write(tmp_path, "a;b,c\n1;2,3\n"), delimiter=";")
+    assert chunk.columns == ["a", "b,c"]
+    assert chunk.rows == [["1", "2,3"]]
+
+
+def test_a_semicolon_file_read_as_comma_hints_at_the_delimiter(tmp_path):
+    path = write(tmp_path, "age;height;label\n30;1.8;yes\n41;1.6;no\n")
+    error = refused(path, delimiter=",")
+    assert "--delimiter" in str(error)
+    assert "';'" in str(error)
+    assert error.line == 1
+
+
+def test_a_semicolon_file_with_decimal_commas_read_as_comma(tmp_path):
+    # The header alone is one column: the hint comes before any row is read.
+    path = write(tmp_path, "age;height\n30;1,8\n")
+    error = refused(path, delimiter=",")
+    assert "--delimiter" in str(error)
+
+
+def test_bad_delimiter_argument(tmp_path):
+    path = write(tmp_path, "a,b\n1,2\n")
+    for bad in (";;", '"', "\n"):
+        with pytest.raises(DataError, match="delimiter"):
+            read_csv(path, delimiter=bad)
+
+
+# ---------------------------------------------------------------------------- gzip
+def test_gz_files_are_read_transparently(tmp_path):
+    path = tmp_path / "data.csv.gz"
+    path.write_bytes(gzip.compress(b'\xef\xbb\xbfa,b\n1,"x\ny"\n\n3,4\n'))
+    chunk = read_csv(path)
+    assert chunk.columns == ["a", "b"]
+    assert chunk.rows == [["1", "x\ny"], ["3", "4"]]
+    assert chunk.lines == [2, 5]
+
+
+def test_gzip_is_recognised_by_its_magic_bytes(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes(gzip.compress(b"a,b\n1,2\n"))
+    assert read_csv(path).rows == [["1", "2"]]
+
+
+def test_gz_errors_keep_their_line(tmp_path):
+    path = tmp_path / "data.csv.gz"
+    path.write_bytes(gzip.compress(b"a,b\n1,2\n3\n"))
+    error = refused(path)
+    assert error.line == 3
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt", "not_gzip"])
+def test_a_damaged_gz_file_is_a_data_error(tmp_path, damage):
+    payload = gzip.compress(("a,b\n" + "".join(f"{i},{i * i}\n" for i in range(2000))).encode())
+    if damage == "truncated":
+        data = payload[: len(payload) // 2]
+    elif damage == "corrupt":
+        middle = len(payload) // 2
+        data = payload[:middle] + bytes(b ^ 0xFF for b in payload[middle : middle + 64])
+        data += payload[middle + 64 :]
+    else:
+        data = b"a,b\n1,2\n"
+    path = tmp_path / "data.csv.gz"
+    path.write_bytes(data if damage != "not_gzip" else b"\x1f\x8bnot really gzip")
+    error = refused(path)
+    assert "gzip" in str(error)
+
+
+# --------------------------------------------------------------------------- chunks
+def test_chunks_yield_every_row_in_order_with_lines(tmp_path):
+    physical = ["a,b"]  # physical[k] is line k + 1
+    expected_rows, expected_lines = [], []
+    for i in range(23):
+        if i % 5 == 0:
+            physical.append("")  # a blank line now and then
+        expected_lines.append(len(physical) + 1)
+        if i == 7:  # a row over two lines
+            physical += [f'{i},"two', 'lines"']
+            expected_rows.append([str(i), "two\nlines"])
+        else:
+            physical.append(f"{i},{i * 2}")
+            expected_rows.append([str(i), str(i * 2)])
+    path = write(tmp_path, "\n".join(physical) + "\n")
+    assert expected_lines[:3] == [3, 4, 5] and expected_lines[8] == 13
+    for size in (1, 4, 5, 23, 100):
+        with CSVReader(path) as reader:
+            chunks = list(reader.chunks(size))
+        assert [len(c.rows) for c in chunks[:-1]] == [size] * (len(chunks) - 1)
+        assert 1 <= len(chunks[-1].rows) <= size
+        assert [row for c in chunks for row in c.rows] == expected_rows
+        assert [line for c in chunks for line in c.lines] == expected_lines
+        assert all(c.columns == ["a", "b"] for c in chunks)
+    assert read_csv(path).lines == expected_lines
+
+
+def test_chunks_stop_at_a_bad_row_after_yielding_the_good_ones(tmp_path):
+    path = write(tmp_path, "a,b\n1,2\n3,4\n5\n6,7\n")
+    with CSVReader(path) as reader:
+        chunks = reader.chunks(2)
+        assert next(chunks).rows == [["1", "2"], ["3", "4"]]
+        with pytest.raises(DataError) as info:
+            next(chunks)
+    assert info.value.line == 4
+
+
+@pytest.mark.parametrize("size", [0, -1, 1.5, True])
+def test_chunk_size_must_be_a_positive_integer(tmp_path, size):
+    with CSVReader(write(tmp_path, "a\n1\n")) as reader, pytest.raises(ValueError):
+        reader.chunks(size)
+
+
+def test_the_reader_closes_its_file(tmp_path):
+    path = write(tmp_path, "a,b\n1,2\n")
+    with CSVReader(path) as reader:
+        pass
+    assert reader._handle.closed
+    with pytest.raises(DataError):
+        CSVReader(write(tmp_path, "a,a\n1,2\n", "dup.csv"))
+
+
+def test_a_missing_file_is_an_os_error_not_a_data_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_csv(tmp_path / "nope.csv")
+
+
+def test_error_message_format(tmp_path):
+    path = write(tmp_path, "a,b\n1,2\n3\n")
+    error = refused(path)
+    assert str(error) == f"{path}:3: expected 2 fields (one per column of the header), found 1"
