@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 demo: $(STAMP)
-	$(PY) examples/single_neuron.py
+	$(VENV)/bin/vecnn demo
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests examples benchmarks

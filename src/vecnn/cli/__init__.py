@@ -1,0 +1,289 @@
+"""The ``vecnn`` command: parsing and wiring only; the work is in the library.
+
+Exit status: 0 on success, 2 for a usage error, 1 for a data or model-file problem (one
+line naming the file, line and column; ``--debug`` shows the traceback), 130 when
+interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from vecnn._version import __version__
+from vecnn.cli.common import UsageError
+from vecnn.errors import DataError, ModelFormatError, ShapeError
+
+EXAMPLES = {
+    "train": "vecnn train iris.csv --target species --layers 16,8 --epochs 100 --out runs/iris",
+    "evaluate": "vecnn evaluate runs/iris/model.vecnn test.csv --json",
+    "predict": "vecnn predict runs/iris/model.vecnn new.csv -o predictions.csv",
+    "demo": "vecnn demo --out vecnn-demo",
+    "explain": "vecnn explain runs/iris/model.vecnn --graph step.svg",
+    "gradcheck": "vecnn gradcheck --layers 4,8,3   (or: vecnn gradcheck runs/iris/model.vecnn)",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the example of each command at the end of its help."""
+
+    def __init__(self, *args: object, example: str | None = None, **kwargs: object) -> None:
+        if example:
+            kwargs["epilog"] = f"example:\n  {example}"
+            kwargs["formatter_class"] = argparse.RawDescriptionHelpFormatter
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1); got {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be ≥ 0; got {text}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0; got {text}")
+    return value
+
+
+def _add_training_options(
+    p: argparse.ArgumentParser, epochs: int, layers: str, lr: float = 1e-3, val_split: float = 0.2
+) -> None:
+    p.add_argument("--layers", default=layers, help=f"hidden layer sizes (default {layers})")
+    p.add_argument(
+        "--activation",
+        default="relu",
+        choices=["relu", "leaky_relu", "tanh", "sigmoid", "linear"],
+        help="hidden activation (default relu)",
+    )
+    p.add_argument(
+        "--optimizer", default="adam", choices=["sgd", "momentum", "rmsprop", "adam", "adamw"]
+    )
+    p.add_argument("--lr", type=_positive, default=lr, help=f"learning rate (default {lr:g})")
+    p.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=epochs,
+        help=f"passes over the data (default {epochs})",
+    )
+    p.add_argument(
+        "--batch-size", type=_positive_int, default=32, help="examples per step (default 32)"
+    )
+    p.add_argument("--full-batch", action="store_true", help="one step per epoch on all rows")
+    p.add_argument(
+        "--val-split",
+        type=_fraction,
+        default=val_split,
+        help=f"fraction of rows held out for validation (default {val_split:g})",
+    )
+    p.add_argument(
+        "--early-stopping",
+        type=_positive_int,
+        metavar="PATIENCE",
+        help="stop when the validation loss has not improved for PATIENCE epochs",
+    )
+    p.add_argument("--l2", type=_non_negative, default=0.0, help="L2 penalty λ (default 0)")
+    p.add_argument(
+        "--dropout",
+        type=_fraction,
+        default=0.0,
+        help="dropout rate after each hidden layer (default 0)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing while training")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="vecnn",
+        description="Neural networks in the textbook's matrix notation: train, evaluate, "
+        "predict and explain on CSV files.",
+    )
+    parser.add_argument("--version", action="version", version=f"vecnn {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    p = commands.add_parser(
+        "train",
+        help="train a network on a CSV file",
+        example=EXAMPLES["train"],
+        description="Train on DATA.csv; write the model, metrics.json, "
+        "history.csv and report.html with its plots into --out.",
+    )
+    p.add_argument("data", metavar="DATA.csv", help="training data with a header row")
+    p.add_argument(
+        "--target",
+        required=True,
+        help="the column to predict (several, comma-separated: multi-label)",
+    )
+    p.add_argument(
+        "--task",
+        default="auto",
+        choices=["auto", "binary", "multiclass", "multilabel", "regression"],
+    )
+    p.add_argument(
+        "--head",
+        default="softmax",
+        choices=["softmax", "ovr"],
+        help="multi-class output: a softmax, or one-vs-rest sigmoid units",
+    )
+    _add_training_options(p, epochs=50, layers="64,32")
+    p.add_argument(
+        "--impute",
+        choices=["mean", "median", "most_frequent"],
+        help="fill missing values (default: refuse them)",
+    )
+    p.add_argument("--delimiter", help="field separator (default: detected from the header)")
+    p.add_argument("--out", default="vecnn-out", help="output folder (default vecnn-out)")
+
+    p = commands.add_parser(
+        "evaluate", help="metrics of a model on labelled data", example=EXAMPLES["evaluate"]
+    )
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("data", metavar="DATA.csv")
+    p.add_argument("--target", help="the target column(s) (default: the model's)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--delimiter")
+
+    p = commands.add_parser(
+        "predict", help="predictions for the rows of a CSV file", example=EXAMPLES["predict"]
+    )
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("data", metavar="DATA.csv")
+    p.add_argument("-o", "--output", metavar="OUT.csv", help="output file (default: stdout)")
+    p.add_argument("--delimiter")
+
+    p = commands.add_parser(
+        "demo", help="train on the bundled handwritten digits", example=EXAMPLES["demo"]
+    )
+    _add_training_options(p, epochs=30, layers="64", lr=3e-3, val_split=0.25)
+    p.add_argument("--out", default="vecnn-demo", help="output folder (default vecnn-demo)")
+
+    p = commands.add_parser(
+        "explain", help="the equations of a model, with its shapes", example=EXAMPLES["explain"]
+    )
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument(
+        "--graph", metavar="OUT.svg", help="draw one training step's graph (.dot, .svg or .png)"
+    )
+
+    p = commands.add_parser(
+        "gradcheck",
+        help="check gradients against finite differences",
+        example=EXAMPLES["gradcheck"],
+    )
+    p.add_argument("model", metavar="MODEL", nargs="?")
+    p.add_argument("--layers", help="check a fresh network of these sizes, e.g. 4,8,3")
+    p.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _settings(args: argparse.Namespace, data: Path, target: list[str]) -> object:
+    from vecnn.cli.train import Settings, command_line, parse_layers
+
+    return Settings(
+        data=data,
+        target=target,
+        layers=parse_layers(args.layers),
+        activation=args.activation,
+        task=getattr(args, "task", "auto"),
+        head=getattr(args, "head", "softmax"),
+        optimizer=args.optimizer,
+        lr=args.lr,
+        epochs=args.epochs,
+        batch_size=None if args.full_batch else args.batch_size,
+        val_split=args.val_split,
+        early_stopping=args.early_stopping,
+        l2=args.l2,
+        dropout=args.dropout,
+        seed=args.seed,
+        out=Path(args.out),
+        impute=getattr(args, "impute", None),
+        delimiter=getattr(args, "delimiter", None),
+        quiet=args.quiet,
+        command=command_line(),
+    )
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "train":
+        from vecnn.cli.train import train
+
+        target = [name.strip() for name in args.target.split(",") if name.strip()]
+        if not target:
+            raise UsageError("--target names no column")
+        return train(_settings(args, Path(args.data), target))  # type: ignore[arg-type]
+    if args.command == "demo":
+        from vecnn.cli.train import train
+        from vecnn.datasets import digits_path
+
+        with digits_path() as path:
+            settings = _settings(args, path, ["digit"])
+            settings.held_out = "test"  # type: ignore[attr-defined]
+            return train(settings)  # type: ignore[arg-type]
+    if args.command == "evaluate":
+        from vecnn.cli.predict import evaluate
+
+        return evaluate(args.model, args.data, args.target, args.json, args.delimiter)
+    if args.command == "predict":
+        from vecnn.cli.predict import predict
+
+        return predict(args.model, args.data, args.output, args.delimiter)
+    if args.command == "explain":
+        from vecnn.cli.explain import explain
+
+        return explain(args.model, args.graph)
+    if args.command == "gradcheck":
+        from vecnn.cli.explain import gradcheck
+
+        if (args.model is None) == (args.layers is None):
+            raise UsageError("give either MODEL or --layers")
+        return gradcheck(args.model, args.layers, args.seed)
+    raise UsageError(f"unknown command {args.command!r}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except UsageError as error:
+        if args.debug:
+            traceback.print_exc()
+        parser.error(str(error))  # exits with status 2
+    except (DataError, ModelFormatError, ShapeError, ValueError, OSError) as error:
+        if args.debug:
+            traceback.print_exc()
+        print(f"vecnn: error: {_one_line(error)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("vecnn: interrupted", file=sys.stderr)
+        return 130
+    return 1
+
+
+def _one_line(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}"
+    return " ".join(str(error).split())

@@ -1,0 +1,101 @@
+"""What the commands share: output to the terminal, the run folder, and model files with
+their preprocessing."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vecnn import io as model_io
+from vecnn.backend import Array, xp
+from vecnn.errors import DataError, ModelFormatError
+from vecnn.preprocessing import Preprocessor
+from vecnn.train.network import Network
+
+
+class UsageError(Exception):
+    """A command used wrongly (exit status 2), e.g. options that contradict each other."""
+
+
+def use_color(stream: Any) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
+    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+
+
+def bold(text: str, stream: Any = sys.stdout) -> str:
+    return f"\033[1m{text}\033[0m" if use_color(stream) else text
+
+
+def say(text: str = "", quiet: bool = False) -> None:
+    """A line for the user on standard output (nothing with ``--quiet``)."""
+    if not quiet:
+        print(text, flush=True)
+
+
+def check_writable_folder(folder: Path) -> Path:
+    """Create ``folder`` if needed and prove a file can be written in it, before any work."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".vecnn-probe-"):
+            pass
+    except OSError as error:
+        reason = f"cannot write to the output folder: {error.strerror or error}"
+        raise DataError(reason, folder) from None
+    return folder
+
+
+def write_json(path: Path, value: Any) -> None:
+    text = json.dumps(value, indent=2, allow_nan=True, default=_plain) + "\n"
+    model_io.atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+@dataclass
+class Model:
+    """A model file as the command line uses it: the network and its preprocessing."""
+
+    path: Path
+    network: Network
+    preprocessing: Preprocessor
+    metadata: dict[str, Any]
+
+    @property
+    def target(self) -> Any:
+        return self.preprocessing.target
+
+
+def load_model(path: str | Path) -> Model:
+    """Read a model file written by ``vecnn train``; a ModelFormatError when it is not one."""
+    stored = model_io.read(path)
+    if stored.preprocessing is None:
+        raise ModelFormatError(
+            "this model file holds no preprocessing: it was saved by the library "
+            "(vecnn.save), not by 'vecnn train'; use it from Python",
+            path,
+        )
+    try:
+        preprocessing = Preprocessor.from_config(stored.preprocessing)
+    except ValueError as error:
+        raise ModelFormatError(str(error), path) from None
+    if preprocessing.target is None:
+        raise ModelFormatError("the preprocessing names no target", path)
+    return Model(Path(path), stored.network, preprocessing, stored.metadata)
+
+
+def class_probabilities(network: Network, X: Array) -> Array:
+    """``(K, m)``: for each class, its probability (sigmoid units as given, one unit as
+    ``[1 − a; a]``), in the order of ``network.classes_``."""
+    A = network.predict_proba(X).astype(xp.float64)
+    if A.shape[0] == 1:
+        return xp.vstack([1.0 - A, A])
+    return A

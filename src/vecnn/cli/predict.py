@@ -1,0 +1,115 @@
+"""``vecnn predict`` (streamed in chunks) and ``vecnn evaluate``."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from vecnn import io as model_io
+from vecnn.backend import xp
+from vecnn.cli.common import Model, class_probabilities, load_model
+from vecnn.cli.train import scores_for
+from vecnn.csvfile import Chunk, CSVReader, read_csv
+from vecnn.errors import DataError
+
+CHUNK_ROWS = 10_000
+"""Rows read, predicted and written at a time: memory stays bounded for any file size."""
+
+
+def _header(model: Model) -> list[str]:
+    target, network = model.target, model.network
+    if target.task == "regression":
+        names = target.names
+        return ["prediction"] if len(names) == 1 else [f"prediction_{n}" for n in names]
+    if target.task == "multilabel":
+        return [f"prediction_{n}" for n in target.names] + [f"proba_{n}" for n in target.names]
+    return ["prediction"] + [f"proba_{label}" for label in network.classes_.tolist()]
+
+
+def _rows(model: Model, chunk: Chunk, path: Any) -> list[list[Any]]:
+    """The output rows for ``chunk``: the prediction, then one probability per class."""
+    target, network = model.target, model.network
+    X = model.preprocessing.transform(chunk, path)
+    if target.task == "regression":
+        values = target.decode(network.predict_proba(X).astype(xp.float64))
+        return [[repr(float(v)) for v in column] for column in values.T]
+    if target.task == "multilabel":
+        proba = network.predict_proba(X)
+        fired = network.predict(X)
+        return [
+            [int(v) for v in on] + [repr(float(p)) for p in p_col]
+            for on, p_col in zip(fired.T, proba.T, strict=True)
+        ]
+    labels = network.predict(X)
+    proba = class_probabilities(network, X)
+    return [
+        [label, *(repr(float(p)) for p in column)]
+        for label, column in zip(labels.tolist(), proba.T, strict=True)
+    ]
+
+
+@contextlib.contextmanager
+def _output(path: str | None) -> Iterator[IO[str]]:
+    if path is None or path == "-":
+        yield sys.stdout
+        return
+    with model_io.atomic_write(Path(path), text=True, newline="") as handle:
+        yield handle
+
+
+def predict(model_path: str, data: str, out: str | None, delimiter: str | None) -> int:
+    """Write predictions for every row of ``data``, reading and writing in chunks."""
+    model = load_model(model_path)
+    allowed = list(model.target.names)
+    with CSVReader(data, delimiter) as reader:
+        model.preprocessing.check_columns(reader.columns, data, allow=allowed)
+        with _output(out) as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(_header(model))
+            rows = 0
+            for chunk in reader.chunks(CHUNK_ROWS):
+                writer.writerows(_rows(model, chunk, data))
+                rows += len(chunk.rows)
+            if rows == 0:
+                raise DataError("no data rows (the file has a header only)", data)
+    if out not in (None, "-"):
+        print(f"{rows} predictions written to {out}", file=sys.stderr)
+    return 0
+
+
+def evaluate(
+    model_path: str, data: str, target: str | None, as_json: bool, delimiter: str | None
+) -> int:
+    """Print the model's metrics on ``data`` (which must have the target column)."""
+    model = load_model(model_path)
+    if target is not None:
+        names = [name.strip() for name in target.split(",")]
+        if names != model.target.names:
+            raise DataError(
+                f"the model was trained on target {', '.join(model.target.names)}; got "
+                f"--target {target}"
+            )
+    table = read_csv(data, delimiter)
+    missing = [name for name in model.target.names if name not in table.columns]
+    if missing:
+        raise DataError(
+            f"target column {missing[0]!r} not found; available columns: "
+            f"{', '.join(table.columns)}",
+            data,
+        )
+    model.preprocessing.check_columns(table.columns, data, allow=model.target.names)
+    scores = scores_for(model.network, model.preprocessing, table, data)
+    scores["examples"] = len(table.rows)
+    if as_json:
+        print(json.dumps(scores, indent=2, default=str))
+        return 0
+    width = max(len(key) for key in scores)
+    for key, value in scores.items():
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        print(f"{key:<{width}}  {shown}")
+    return 0

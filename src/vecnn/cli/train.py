@@ -1,0 +1,296 @@
+"""``vecnn train`` and ``vecnn demo``: CSV in; model, metrics, history and report out."""
+
+from __future__ import annotations
+
+import csv
+import io as text_io
+import itertools
+import math
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vecnn import io as model_io
+from vecnn.backend import Array, xp
+from vecnn.cli.common import (
+    UsageError,
+    bold,
+    check_writable_folder,
+    class_probabilities,
+    say,
+    write_json,
+)
+from vecnn.cli.progress import Progress
+from vecnn.cli.scores import classification_scores, multilabel_scores, regression_scores
+from vecnn.csvfile import Chunk, read_csv
+from vecnn.errors import DataError
+from vecnn.nn import Dense, Dropout
+from vecnn.preprocessing import Preprocessor
+from vecnn.report import DecisionRegions, write_report
+from vecnn.train.callbacks import EarlyStopping
+from vecnn.train.network import Network
+
+MODEL_FILE = "model.vecnn"
+
+
+@dataclass
+class Settings:
+    """Everything ``vecnn train`` was asked for (the parsed command line)."""
+
+    data: Path
+    target: list[str]
+    layers: list[int]
+    activation: str = "relu"
+    task: str = "auto"
+    head: str = "softmax"
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    epochs: int = 50
+    batch_size: int | None = 32
+    val_split: float = 0.2
+    early_stopping: int | None = None
+    l2: float = 0.0
+    dropout: float = 0.0
+    seed: int = 0
+    out: Path = Path("vecnn-out")
+    impute: str | None = None
+    delimiter: str | None = None
+    quiet: bool = False
+    command: str = ""
+    held_out: str = "validation"
+    """What the held-out rows are called in the output ("test" for the demo)."""
+
+
+def parse_layers(text: str) -> list[int]:
+    """``"64,32"`` → ``[64, 32]``; an empty string is no hidden layer (one neuron per output)."""
+    if not text.strip():
+        return []
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise UsageError(
+            f"--layers takes sizes separated by commas, e.g. 64,32; got {text!r}"
+        ) from None
+    if any(size < 1 for size in sizes):
+        raise UsageError(f"--layers sizes must be positive; got {text!r}")
+    return sizes
+
+
+def _split_rows(m: int, fraction: float, seed: int) -> tuple[Array, Array]:
+    """Shuffled row indices ``(train, validation)``; the validation part may be empty."""
+    order = xp.random.default_rng(seed).permutation(m)
+    n_val = round(m * fraction)
+    if fraction > 0 and (n_val < 1 or m - n_val < 2):
+        raise DataError(
+            f"--val-split {fraction} of {m} rows leaves {n_val} for validation and "
+            f"{m - n_val} for training; use more rows or --val-split 0"
+        )
+    return order[: m - n_val], order[m - n_val :]
+
+
+def _subset(chunk: Chunk, index: Array) -> Chunk:
+    return Chunk(chunk.columns, [chunk.rows[i] for i in index], [chunk.lines[i] for i in index])
+
+
+def _output_activation(task: str, head: str) -> str:
+    if task == "regression":
+        return "linear"
+    if task == "multiclass" and head == "softmax":
+        return "softmax"
+    return "sigmoid"
+
+
+def build_network(settings: Settings, n_features: int, n_outputs: int, output: str) -> Network:
+    """Dense layers ``n[0] → --layers … → n[L]``, with dropout after each hidden layer."""
+    rng = xp.random.default_rng(settings.seed)
+    layers: list[Any] = []
+    sizes = [n_features, *settings.layers]
+    for n_in, n_out in itertools.pairwise(sizes):
+        layers.append(Dense(n_in, n_out, activation=settings.activation, seed=rng))
+        if settings.dropout:
+            layers.append(Dropout(settings.dropout))
+    layers.append(Dense(sizes[-1], n_outputs, activation=output, seed=rng))
+    return Network(layers, seed=rng)
+
+
+def _targets_for_fit(preprocessing: Preprocessor, chunk: Chunk, path: Any) -> Array:
+    """``Y`` as ``Network.fit`` takes it: labels, an indicator matrix, or scaled values."""
+    return preprocessing.target.encode(chunk, path)
+
+
+def _n_outputs(preprocessing: Preprocessor) -> int:
+    target = preprocessing.target
+    if target.task == "regression" or target.task == "multilabel":
+        return len(target.names)
+    if target.task == "binary":
+        return 1
+    return len(target.classes)
+
+
+def scores_for(network: Network, preprocessing: Preprocessor, chunk: Chunk, path: Any) -> dict:
+    """The metrics of ``network`` on the rows of ``chunk`` (the target must be present)."""
+    target = preprocessing.target
+    X = preprocessing.transform(chunk, path)
+    if target.task == "regression":
+        truth = target.decode(target.encode(chunk, path))
+        predicted = target.decode(network.predict_proba(X).astype(xp.float64))
+        return regression_scores(truth, predicted)
+    if target.task == "multilabel":
+        return multilabel_scores(target.encode(chunk, path), network.predict(X).astype(float))
+    labels = xp.array([str(v) for v in _labels_of(target, chunk)], dtype=object)
+    predicted = network.predict(X)
+    proba = class_probabilities(network, X)
+    return classification_scores(labels, predicted, proba, list(network.classes_))
+
+
+def _labels_of(target: Any, chunk: Chunk) -> list[str]:
+    from vecnn.preprocessing import _canonical_label
+
+    return [_canonical_label(value) for value in chunk.column(target.names[0])]
+
+
+def train(settings: Settings) -> int:
+    """Run ``vecnn train``; returns the exit status."""
+    out = check_writable_folder(settings.out)
+    table = read_csv(settings.data, settings.delimiter)
+    train_index, val_index = _split_rows(len(table.rows), settings.val_split, settings.seed)
+    train_rows = _subset(table, train_index)
+    val_rows = _subset(table, val_index) if len(val_index) else None
+    preprocessing = Preprocessor.fit(
+        train_rows, settings.target, settings.task, settings.impute, settings.data
+    )
+    target = preprocessing.target
+    X = preprocessing.transform(train_rows, settings.data)
+    Y = _targets_for_fit(preprocessing, train_rows, settings.data)
+    output = _output_activation(target.task, settings.head)
+    network = build_network(settings, X.shape[0], _n_outputs(preprocessing), output)
+    validation = None
+    if val_rows is not None:
+        X_val = preprocessing.transform(val_rows, settings.data)
+        validation = (X_val, _targets_for_fit(preprocessing, val_rows, settings.data))
+
+    say(
+        bold(
+            f"vecnn: {target.task} on {len(train_rows.rows)} rows of {settings.data}"
+            f" (target {', '.join(target.names)}; {X.shape[0]} inputs)"
+        ),
+        settings.quiet,
+    )
+    say(network.summary(), settings.quiet)
+    say("", settings.quiet)
+
+    batch = settings.batch_size or X.shape[1]
+    callbacks: list[Any] = [
+        Progress(settings.epochs, math.ceil(X.shape[1] / batch), settings.quiet)
+    ]
+    stopper = None
+    if settings.early_stopping is not None:
+        if validation is None:
+            raise UsageError("--early-stopping needs validation rows: use --val-split > 0")
+        stopper = EarlyStopping(patience=settings.early_stopping)
+    history = network.fit(
+        X,
+        Y,
+        optimizer=settings.optimizer,
+        lr=settings.lr,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        seed=settings.seed,
+        validation_data=validation,
+        early_stopping=stopper,
+        callbacks=callbacks,
+        verbose=0,
+        l2=settings.l2,
+        classes=target.classes,
+    )
+
+    evaluated = val_rows if val_rows is not None else train_rows
+    scores = scores_for(network, preprocessing, evaluated, settings.data)
+    scores["evaluated_on"] = settings.held_out if val_rows is not None else "training"
+    scores["examples"] = len(evaluated.rows)
+    model_path = model_io.save(
+        network,
+        out / MODEL_FILE,
+        preprocessing=preprocessing.config(),
+        metadata={"command": settings.command, "data": str(settings.data)},
+    )
+    write_json(out / "metrics.json", scores)
+    _write_history(out / "history.csv", history.history)
+    files = write_report(
+        out,
+        title=f"vecnn: {', '.join(target.names)} from {Path(settings.data).name}",
+        summary=network.summary(),
+        metrics={k: v for k, v in scores.items() if isinstance(v, float)},
+        history=history.history,
+        task=target.task,
+        classes=None if target.classes is None else list(target.classes),
+        **_report_data(network, preprocessing, evaluated, settings.data),
+        command=settings.command,
+    )
+    shown = {k: v for k, v in scores.items() if isinstance(v, float)}
+    say("", settings.quiet)
+    say(
+        bold(f"{scores['evaluated_on']} metrics ({scores['examples']} rows): ")
+        + "  ".join(f"{k} {v:.4f}" for k, v in shown.items()),
+        settings.quiet,
+    )
+    if "unseen_labels" in scores:
+        say(f"labels never seen in training: {scores['unseen_labels']}", settings.quiet)
+    say(f"model:   {model_path}", settings.quiet)
+    say(f"report:  {files['report']}", settings.quiet)
+    say(f"metrics: {out / 'metrics.json'}   history: {out / 'history.csv'}", settings.quiet)
+    return 0
+
+
+def _report_data(network: Network, preprocessing: Preprocessor, chunk: Chunk, path: Any) -> dict:
+    """The arrays the report plots: true and predicted values, and decision regions."""
+    target = preprocessing.target
+    X = preprocessing.transform(chunk, path)
+    data: dict[str, Any] = {}
+    if target.task == "regression":
+        data["y_true"] = target.decode(target.encode(chunk, path))
+        data["y_pred"] = target.decode(network.predict_proba(X).astype(xp.float64))
+    elif target.task in ("binary", "multiclass"):
+        data["y_true"] = xp.array(_labels_of(target, chunk), dtype=object)
+        data["y_pred"] = network.predict(X)
+    numeric = [f for f in preprocessing.features if hasattr(f, "mean")]
+    if len(preprocessing.features) == 2 and len(numeric) == 2 and "y_true" in data:
+        data["decision"] = _decision_regions(network, preprocessing, chunk, path, data["y_true"])
+    return data
+
+
+def _decision_regions(
+    network: Network, preprocessing: Preprocessor, chunk: Chunk, path: Any, labels: Array
+) -> DecisionRegions:
+    first, second = preprocessing.features
+    raw = xp.array(
+        [
+            [float(v) for v in chunk.column(first.name)],
+            [float(v) for v in chunk.column(second.name)],
+        ]
+    )
+
+    def predict(points: Array) -> Array:
+        scaled = (points - xp.array([[first.mean], [second.mean]])) / xp.array(
+            [[first.std], [second.std]]
+        )
+        output = network.predict(scaled)
+        return output if output.ndim == 1 else output[0]
+
+    return DecisionRegions((first.name, second.name), raw, labels, predict)
+
+
+def _write_history(path: Path, history: dict[str, list[float]]) -> None:
+    buffer = text_io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    keys = list(history)
+    writer.writerow(["epoch", *keys])
+    for epoch in range(len(history[keys[0]]) if keys else 0):
+        writer.writerow([epoch + 1, *(repr(history[key][epoch]) for key in keys)])
+    model_io.atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
+
+
+def command_line() -> str:
+    return shlex.join(["vecnn", *sys.argv[1:]])
