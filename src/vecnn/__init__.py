@@ -4,7 +4,7 @@ Examples are columns: ``X = A[0]`` is ``(n[0], m)``; ``W[l]`` is ``(n[l], n[l-1]
 ``b[l]`` is ``(n[l], 1)``.
 """
 
-from vecnn import graph, io, losses, metrics, nn, ops, optim
+from vecnn import datasets, graph, io, losses, metrics, nn, ops, optim
 from vecnn._version import __version__
 from vecnn.autodiff import Function, InputCheck, Tensor, grad_check, is_grad_enabled, no_grad
 from vecnn.errors import GraphReleasedError, ModelFormatError, NoDerivativeError, ShapeError
@@ -25,6 +25,7 @@ __all__ = [
     "Tensor",
     "TrainingDivergedError",
     "__version__",
+    "datasets",
     "grad_check",
     "graph",
     "io",

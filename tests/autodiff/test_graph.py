@@ -43,7 +43,8 @@ def test_dot_names_operations_parameters_and_shapes():
 def test_dot_after_backward_marks_the_released_graph():
     J = _network_step()
     J.backward()
-    assert "released" in vecnn.graph.to_dot(J)
+    with pytest.warns(UserWarning):
+        assert "released" in vecnn.graph.to_dot(J)
 
 
 def test_draw_writes_dot(tmp_path):
@@ -64,3 +65,10 @@ def test_draw_svg_renders_or_says_how_to_install_graphviz(tmp_path, monkeypatch)
 def test_draw_svg_with_graphviz(tmp_path):
     written = _network_step().draw(tmp_path / "step.svg")
     assert "<svg" in written.read_text()
+
+
+def test_drawing_a_released_graph_says_why_it_is_one_node():
+    J = _network_step()
+    J.backward()
+    with pytest.warns(UserWarning, match="retain_graph=True"):
+        vecnn.graph.to_dot(J)

@@ -211,7 +211,7 @@ def test_operation_without_derivative_raises_never_zero():
     a = Tensor(np.array([0.2, 0.7]), requires_grad=True)
     fires = a.step(0.5)
     np.testing.assert_array_equal(fires.data, [0.0, 1.0])
-    with pytest.raises(NoDerivativeError, match="step"):
+    with pytest.raises(NoDerivativeError, match=r"step.*only to predict"):
         (fires * a).sum().backward()
     assert a.grad is None
 

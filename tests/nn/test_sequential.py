@@ -59,7 +59,7 @@ def test_summary_shows_shapes_activations_and_counts():
         assert expected in text
     assert "relu" in text and "softmax" in text
     assert f"{64 * 64 + 64 + 10 * 64 + 10:,}" in text
-    assert "examples are columns" in text and "square" in text
+    assert "examples are columns" in text and "transposed X fits too" in text
     assert repr(net) == text
 
 

@@ -266,3 +266,47 @@ def test_predict_before_fit_uses_the_output_layer():
     assert set(net.predict(np.ones((2, 3)))) <= {0, 1}
     net = Network.from_sizes([2, 3], output="softmax", seed=0)
     assert net.predict(np.ones((2, 3))).shape == (3,)
+
+
+def test_a_seeded_network_fixes_the_weights_of_unseeded_layers():
+    def build():
+        return vecnn.Network(
+            [vecnn.nn.Dense(3, 5, "relu"), vecnn.nn.Dense(5, 1, "sigmoid")], seed=11
+        )
+
+    a, b = build(), build()
+    for name, array in a.state_dict().items():
+        np.testing.assert_array_equal(array, b.state_dict()[name])
+    fixed = vecnn.nn.Dense(3, 5, seed=1)
+    before = fixed.W.data.copy()
+    vecnn.Network([fixed, vecnn.nn.Dense(5, 1)], seed=2)
+    np.testing.assert_array_equal(fixed.W.data, before)  # a layer's own seed wins
+
+
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [
+        ("inverse_time", [0.1 / (1 + 0.1 * e) for e in range(4)]),
+        ("exponential", [0.1 * 0.95**e for e in range(4)]),
+        (lambda epoch: 0.1 / (epoch + 1), [0.1, 0.05, 0.1 / 3, 0.025]),
+    ],
+)
+def test_schedules_set_the_learning_rate_of_each_epoch(schedule, expected):
+    X, y = _separable(m=64)
+    net = Network.from_sizes([2, 1], seed=0)
+    history = net.fit(X, y, optimizer="sgd", lr=0.1, epochs=4, schedule=schedule, verbose=0)
+    np.testing.assert_allclose(history["lr"], expected, rtol=1e-12)
+
+
+def test_schedule_objects_and_bad_schedules():
+    X, y = _separable(m=64)
+    net = Network.from_sizes([2, 1], seed=0)
+    sgd = vecnn.optim.SGD(net.parameters(), lr=0.2)
+    step = vecnn.optim.StepLR(sgd, step_size=2, gamma=0.5)
+    history = net.fit(X, y, optimizer=sgd, epochs=4, schedule=step, verbose=0)
+    assert history["lr"] == [0.2, 0.2, 0.1, 0.1]
+    with pytest.raises(ValueError, match="unknown schedule"):
+        net.fit(X, y, schedule="warmup", verbose=0)
+    other = vecnn.optim.SGD(Network.from_sizes([2, 1]).parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="another optimizer"):
+        net.fit(X, y, optimizer=sgd, schedule=vecnn.optim.StepLR(other, 1), verbose=0)

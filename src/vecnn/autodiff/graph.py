@@ -34,6 +34,12 @@ def to_dot(tensor: Tensor, name: str = "vecnn") -> str:
     result. Leaves that require a gradient are drawn as boxes, the output doubly circled.
     Constants (Python numbers, plain arrays) are not drawn.
     """
+    if tensor._fn is not None and tensor._fn.released:
+        warnings.warn(
+            "backward() released this graph, so only its output can be drawn: draw before "
+            "backward(), or call backward(retain_graph=True)",
+            stacklevel=2,
+        )
     lines = [f"digraph {_quote(name)} {{", "  rankdir=LR;", '  node [fontname="Helvetica"];']
     ids: dict[int, str] = {}
     nodes: list[Tensor] = []

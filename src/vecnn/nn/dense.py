@@ -25,7 +25,8 @@ class Dense(Layer):
     ``W`` is ``(n_out, n_in)`` = ``(n[l], n[l-1])`` and ``b`` is ``(n_out, 1)``; the layer
     maps ``A_prev (n_in, m)`` to ``(n_out, m)``. ``init="auto"`` is He for ReLU-family
     activations and Xavier/Glorot otherwise; biases start at zero. ``seed`` is an int, a
-    ``numpy.random.Generator`` (a network passes its own), or None for fresh entropy.
+    ``numpy.random.Generator`` (a network passes its own), or None: fresh entropy, and,
+    once the layer joins a ``Network`` given a seed, a draw from the network's generator.
     Parameters are float32 unless ``dtype`` says otherwise.
     """
 
@@ -47,12 +48,19 @@ class Dense(Layer):
         self.activation = check_activation(activation)
         self.init = init
         self.dtype = check_dtype(dtype)
+        self.seeded = seed is not None
         make_W = initializers.resolve(init, self.activation)
         rng = as_generator(seed)
         self.params = {
             "W": Tensor(make_W((n_out, n_in), rng, self.dtype), requires_grad=True, name="W"),
             "b": Tensor(xp.zeros((n_out, 1), dtype=self.dtype), requires_grad=True, name="b"),
         }
+
+    def reset_parameters(self, rng: Any) -> None:
+        """Draw ``W`` afresh from ``rng`` with the layer's initializer; ``b`` back to zeros."""
+        make_W = initializers.resolve(self.init, self.activation)
+        self.W.data[...] = make_W(self.W.shape, rng, self.dtype)
+        self.b.data[...] = 0
 
     @property
     def W(self) -> Tensor:

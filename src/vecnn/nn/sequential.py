@@ -28,7 +28,8 @@ class Sequential:
     Parameters are named in the notation: ``W[l]`` and ``b[l]`` for the ``l``-th dense
     layer, ``gamma[l]``/``beta[l]`` for a batch norm that follows it. ``seed`` (an int, a
     ``numpy.random.Generator`` or None) starts the one generator that dropout (and, in
-    ``Network.fit``, shuffling) draws from.
+    ``Network.fit``, shuffling) draws from; dense layers made without a seed of their own
+    draw their initial weights from it too, so the same seed gives the same network.
     """
 
     def __init__(self, layers: Any, seed: Any = None) -> None:
@@ -46,6 +47,9 @@ class Sequential:
         for layer in layers:
             if isinstance(layer, Dropout):
                 layer.rng = self.rng
+            elif isinstance(layer, Dense) and not layer.seeded and seed is not None:
+                layer.reset_parameters(self.rng)  # so that the network's seed fixes every weight
+                layer.seeded = True
         self.training = True
         self._names = self._number_layers()
         self.sizes = self._check_sizes()
@@ -195,9 +199,8 @@ class Sequential:
         lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
         lines.append(f"total parameters: {total:,}   dtype: {self.dtype}")
         lines.append(
-            f"X is (n[0], m) = ({self.n_features}, m): examples are columns. A data set with "
-            f"m = {self.n_features} examples is square, so no shape check can tell if it was "
-            "passed as rows: transpose rows once with X.T."
+            f"X is ({self.n_features}, m): examples are columns (with m = {self.n_features} "
+            "a transposed X fits too, unseen by any shape check)"
         )
         return "\n".join(lines)
 

@@ -10,6 +10,7 @@ from typing import Any
 from vecnn.autodiff.function import Function
 from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import Array, xp
+from vecnn.errors import NoDerivativeError
 
 
 class Exp(Function):
@@ -132,6 +133,13 @@ class Step(Function):
 
     def forward(self, a: Array) -> Array:
         return (a >= self.threshold).astype(a.dtype)
+
+    def backward(self, dout: Array) -> tuple[Array | None, ...]:
+        raise NoDerivativeError(
+            "the neuron's firing rule 'step' (a ≥ θ) has no derivative (0 almost everywhere, "
+            "undefined at θ): train on the loss of the sigmoid output a, and apply the "
+            "threshold only to predict"
+        )
 
 
 def exp(a: Any) -> Tensor:

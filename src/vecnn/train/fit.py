@@ -17,7 +17,15 @@ from vecnn.backend import Array, xp
 from vecnn.data import check_X, encode_targets, minibatches, split_validation
 from vecnn.losses import Loss, get_loss, l2_penalty
 from vecnn.nn.layer import as_generator
-from vecnn.optim import Optimizer, get_optimizer
+from vecnn.optim import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    InverseTimeDecay,
+    LRScheduler,
+    Optimizer,
+    StepLR,
+    get_optimizer,
+)
 from vecnn.train.callbacks import Callback, EarlyStopping
 from vecnn.train.history import History
 
@@ -44,6 +52,53 @@ def _make_optimizer(optimizer: Any, network: Any, lr: float) -> Optimizer:
             )
         return optimizer
     return get_optimizer(optimizer, network.parameters(), lr=lr)
+
+
+SCHEDULES = ("cosine", "exponential", "inverse_time", "step")
+
+
+def _make_schedule(schedule: Any, optimizer: Optimizer, epochs: int) -> Any:
+    """The learning-rate schedule stepped after each epoch, or None.
+
+    ``schedule`` is an ``LRScheduler`` built on the optimizer, a function ``epoch → lr``
+    (epochs count from 0), or a name: ``"cosine"`` (to 0 over the epochs), ``"exponential"``
+    (×0.95 per epoch), ``"inverse_time"`` (``α₀ / (1 + 0.1·epoch)``), ``"step"`` (×0.1
+    every third of the epochs).
+    """
+    if schedule is None:
+        return None
+    if isinstance(schedule, LRScheduler):
+        if schedule.optimizer is not optimizer:
+            raise ValueError("the schedule was built on another optimizer than the one fit uses")
+        return schedule
+    if isinstance(schedule, str):
+        makers = {
+            "cosine": lambda: CosineAnnealingLR(optimizer, T_max=epochs),
+            "exponential": lambda: ExponentialLR(optimizer, gamma=0.95),
+            "inverse_time": lambda: InverseTimeDecay(optimizer, decay=0.1),
+            "step": lambda: StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1),
+        }
+        if schedule not in makers:
+            known = ", ".join(SCHEDULES)
+            raise ValueError(f"unknown schedule {schedule!r}; choose one of: {known}")
+        return makers[schedule]()
+    if callable(schedule):
+        return _FunctionSchedule(optimizer, schedule)
+    raise TypeError(
+        f"schedule must be a name, a function epoch → lr or an LRScheduler; got {schedule!r}"
+    )
+
+
+class _FunctionSchedule:
+    """``lr = f(epoch)``: set before the first epoch, then after each one for the next."""
+
+    def __init__(self, optimizer: Optimizer, function: Any) -> None:
+        self.optimizer, self.function, self.epoch = optimizer, function, 0
+        optimizer.lr = float(function(0))
+
+    def step(self) -> None:
+        self.epoch += 1
+        self.optimizer.lr = float(self.function(self.epoch))
 
 
 def _callbacks(early_stopping: Any, callbacks: Iterable[Callback]) -> list[Callback]:
@@ -106,6 +161,7 @@ def fit(
     verbose: int = 1,
     l2: float = 0.0,
     classes: Any = None,
+    schedule: Any = None,
 ) -> History:
     """Train ``network`` on ``X (n[0], m)`` and ``Y``; see ``Network.fit`` for the arguments."""
     _check_settings(epochs, batch_size, lr, l2, validation_split)
@@ -134,6 +190,7 @@ def fit(
     X_rows = _examples_as_rows(X, network.dtype)
     Y_rows = _examples_as_rows(targets.matrix, network.dtype)
     opt = _make_optimizer(optimizer, network, lr)
+    scheduler = _make_schedule(schedule, opt, epochs)
     weights = [p for name, p in network.named_parameters().items() if name.startswith("W[")]
     hooks = _callbacks(early_stopping, callbacks)
     history = History()
@@ -182,6 +239,8 @@ def fit(
             logs.update({f"val_{key}": value for key, value in val.items()})
         logs["lr"] = opt.lr
         logs["time"] = time.perf_counter() - started
+        if scheduler is not None:
+            scheduler.step()
         history.record(epoch, logs)
         if verbose:
             _print_epoch(epoch, epochs, logs)

@@ -80,6 +80,7 @@ class Network(Sequential):
         verbose: int = 1,
         l2: float = 0.0,
         classes: Any = None,
+        schedule: Any = None,
     ) -> History:
         """Train on ``X (n[0], m)`` and ``Y``; return the per-epoch ``History``.
 
@@ -97,7 +98,10 @@ class Network(Sequential):
         - ``early_stopping``: a patience (int) or an ``EarlyStopping``; it restores the best
           weights by default. ``callbacks``: ``Callback`` objects.
         - ``l2``: λ of the penalty ``(λ/(2m)) Σ ‖W[l]‖²``. ``classes``: all the labels, when
-          ``Y`` may lack some.
+          ``Y`` may lack some (their order is kept).
+        - ``schedule``: the learning rate per epoch: ``"cosine"``, ``"exponential"``,
+          ``"inverse_time"`` (the textbook's ``α₀/(1 + decay·epoch)``), ``"step"``, a function
+          ``epoch → lr``, or an ``LRScheduler`` built on ``optimizer``.
         """
         return fit(
             self,
@@ -117,6 +121,7 @@ class Network(Sequential):
             verbose=verbose,
             l2=l2,
             classes=classes,
+            schedule=schedule,
         )
 
     # -------------------------------------------------------------- prediction
