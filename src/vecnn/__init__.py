@@ -6,7 +6,15 @@ Examples are columns: ``X = A[0]`` is ``(n[0], m)``; ``W[l]`` is ``(n[l], n[l-1]
 
 from vecnn import datasets, graph, io, losses, metrics, nn, ops, optim
 from vecnn._version import __version__
-from vecnn.autodiff import Function, InputCheck, Tensor, grad_check, is_grad_enabled, no_grad
+from vecnn.autodiff import (
+    Function,
+    InputCheck,
+    Tensor,
+    detect_anomaly,
+    grad_check,
+    is_grad_enabled,
+    no_grad,
+)
 from vecnn.errors import GraphReleasedError, ModelFormatError, NoDerivativeError, ShapeError
 from vecnn.io import load, load_checkpoint, save, save_checkpoint
 from vecnn.train import Callback, EarlyStopping, History, Network, TrainingDivergedError
@@ -26,6 +34,7 @@ __all__ = [
     "TrainingDivergedError",
     "__version__",
     "datasets",
+    "detect_anomaly",
     "grad_check",
     "graph",
     "io",

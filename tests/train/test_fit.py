@@ -310,3 +310,74 @@ def test_schedule_objects_and_bad_schedules():
     other = vecnn.optim.SGD(Network.from_sizes([2, 1]).parameters(), lr=0.1)
     with pytest.raises(ValueError, match="another optimizer"):
         net.fit(X, y, optimizer=sgd, schedule=vecnn.optim.StepLR(other, 1), verbose=0)
+
+
+def test_an_interruption_keeps_the_best_weights_and_the_history_and_propagates():
+    class Interrupt(vecnn.Callback):
+        def on_epoch_end(self, network, epoch, logs):
+            if epoch == 6:
+                raise KeyboardInterrupt
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(4, 60)), rng.integers(0, 2, size=60)
+    X_val, y_val = rng.normal(size=(4, 30)), rng.integers(0, 2, size=30)
+    net = Network.from_sizes([4, 32, 1], seed=0)
+    stopper = EarlyStopping(patience=100)
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(
+            X,
+            y,
+            lr=0.05,
+            epochs=50,
+            validation_data=(X_val, y_val),
+            early_stopping=stopper,
+            callbacks=[Interrupt()],
+            verbose=0,
+        )
+    history = net.history_
+    assert len(history) == 7 and not net.training
+    best = int(np.argmin(history["val_loss"]))
+    assert net.evaluate(X_val, y_val)["loss"] == pytest.approx(history["val_loss"][best], rel=1e-5)
+
+
+def test_resuming_from_an_epoch_reaches_the_weights_of_an_uninterrupted_run(tmp_path):
+    X, y = _separable(m=90, seed=3)
+
+    def network():
+        return vecnn.Network(
+            [vecnn.nn.Dense(2, 6, "relu"), vecnn.nn.Dropout(0.2), vecnn.nn.Dense(6, 1, "sigmoid")],
+            seed=4,
+        )
+
+    whole = network()
+    whole.fit(X, y, epochs=6, batch_size=16, schedule="cosine", verbose=0)
+
+    # stopping after 3 of 6 epochs: the cosine schedule is asked for 6 epochs
+    first = network()
+    first.fit(
+        X, y, epochs=6, batch_size=16, schedule="cosine", verbose=0, callbacks=[_StopAfter(3)]
+    )
+    path = vecnn.save_checkpoint(first, tmp_path / "c.vecnn", first.optimizer_, epoch=3)
+    restored = vecnn.load_checkpoint(path)
+    resumed = restored.network
+    optimizer = restored.restore_optimizer(vecnn.optim.Adam(resumed.parameters(), lr=1e-3))
+    resumed.fit(
+        X,
+        y,
+        optimizer=optimizer,
+        epochs=6,
+        batch_size=16,
+        schedule="cosine",
+        initial_epoch=3,
+        verbose=0,
+    )
+    for name, array in whole.state_dict().items():
+        np.testing.assert_array_equal(resumed.state_dict()[name], array)
+
+
+class _StopAfter(vecnn.Callback):
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def on_epoch_end(self, network, epoch, logs):
+        return epoch + 1 >= self.epochs

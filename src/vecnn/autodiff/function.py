@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from vecnn.autodiff.anomaly import check_finite_result, is_anomaly_enabled
 from vecnn.autodiff.mode import is_grad_enabled
 from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import Array, as_float_array, xp
@@ -86,6 +87,8 @@ class Function:
         out = fn.forward(*arrays)
         if not isinstance(out, Array):  # NumPy gives scalars for full reductions: keep arrays
             out = xp.asarray(out)
+        if is_anomaly_enabled():
+            check_finite_result(fn.name, "forward pass", out, arrays)
         if not record:
             return Tensor._from_op(out, None)
         fn.inputs = inputs

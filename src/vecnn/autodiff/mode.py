@@ -1,4 +1,7 @@
-"""Whether operations record the graph: on by default, off inside ``no_grad()``."""
+"""Whether operations record the graph: on by default, off inside ``no_grad()``.
+
+The per-thread state also holds the anomaly mode's flag (see ``anomaly.py``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from contextlib import contextmanager
 
 class _GradMode(threading.local):
     enabled = True  # each thread starts with gradients on
+    anomaly = False  # and without anomaly detection
 
 
 _state = _GradMode()

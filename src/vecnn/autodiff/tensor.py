@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vecnn.autodiff.anomaly import check_finite_result, is_anomaly_enabled
 from vecnn.backend import Array, as_float_array, xp
 from vecnn.errors import GraphReleasedError
 
@@ -326,6 +327,10 @@ def _run_backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
         if fn is None:
             continue
         input_grads = fn.backward(dout)
+        if is_anomaly_enabled():
+            for dinput in input_grads:
+                if dinput is not None:
+                    check_finite_result(fn.name, "backward pass", dinput, (dout,))
         for parent, needed, dinput in zip(fn.inputs, fn.needs_grad, input_grads, strict=True):
             if not needed:
                 continue

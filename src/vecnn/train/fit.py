@@ -57,13 +57,16 @@ def _make_optimizer(optimizer: Any, network: Any, lr: float) -> Optimizer:
 SCHEDULES = ("cosine", "exponential", "inverse_time", "step")
 
 
-def _make_schedule(schedule: Any, optimizer: Optimizer, epochs: int) -> Any:
+def _make_schedule(
+    schedule: Any, optimizer: Optimizer, epochs: int, initial_epoch: int = 0, lr: float = 1e-3
+) -> Any:
     """The learning-rate schedule stepped after each epoch, or None.
 
     ``schedule`` is an ``LRScheduler`` built on the optimizer, a function ``epoch → lr``
     (epochs count from 0), or a name: ``"cosine"`` (to 0 over the epochs), ``"exponential"``
     (×0.95 per epoch), ``"inverse_time"`` (``α₀ / (1 + 0.1·epoch)``), ``"step"`` (×0.1
-    every third of the epochs).
+    every third of the epochs). A named schedule resumed at ``initial_epoch > 0`` starts
+    from ``lr``, fit's learning rate (the optimizer's own has moved on by then).
     """
     if schedule is None:
         return None
@@ -81,9 +84,14 @@ def _make_schedule(schedule: Any, optimizer: Optimizer, epochs: int) -> Any:
         if schedule not in makers:
             known = ", ".join(SCHEDULES)
             raise ValueError(f"unknown schedule {schedule!r}; choose one of: {known}")
-        return makers[schedule]()
+        if initial_epoch:
+            optimizer.lr = lr
+        made = makers[schedule]()
+        for _ in range(initial_epoch):  # resuming: the schedule is where the epochs left it
+            made.step()
+        return made
     if callable(schedule):
-        return _FunctionSchedule(optimizer, schedule)
+        return _FunctionSchedule(optimizer, schedule, initial_epoch)
     raise TypeError(
         f"schedule must be a name, a function epoch → lr or an LRScheduler; got {schedule!r}"
     )
@@ -92,9 +100,9 @@ def _make_schedule(schedule: Any, optimizer: Optimizer, epochs: int) -> Any:
 class _FunctionSchedule:
     """``lr = f(epoch)``: set before the first epoch, then after each one for the next."""
 
-    def __init__(self, optimizer: Optimizer, function: Any) -> None:
-        self.optimizer, self.function, self.epoch = optimizer, function, 0
-        optimizer.lr = float(function(0))
+    def __init__(self, optimizer: Optimizer, function: Any, epoch: int = 0) -> None:
+        self.optimizer, self.function, self.epoch = optimizer, function, epoch
+        optimizer.lr = float(function(epoch))
 
     def step(self) -> None:
         self.epoch += 1
@@ -162,9 +170,12 @@ def fit(
     l2: float = 0.0,
     classes: Any = None,
     schedule: Any = None,
+    initial_epoch: int = 0,
 ) -> History:
     """Train ``network`` on ``X (n[0], m)`` and ``Y``; see ``Network.fit`` for the arguments."""
     _check_settings(epochs, batch_size, lr, l2, validation_split)
+    if not isinstance(initial_epoch, int) or not 0 <= initial_epoch < epochs:
+        raise ValueError(f"initial_epoch must be in [0, epochs); got {initial_epoch!r}")
     loss_fn = get_loss(loss, network.output_activation)
     X = check_X(X, network.n_features, dtype=network.dtype)
     m = X.shape[1]
@@ -185,78 +196,130 @@ def fit(
         train_index, val_index = split_validation(m, validation_split, rng)
         X_val, Y_val = X[:, val_index], targets.matrix[:, val_index].astype(network.dtype)
         X, targets.matrix = X[:, train_index], targets.matrix[:, train_index]
-        m = X.shape[1]
 
-    X_rows = _examples_as_rows(X, network.dtype)
-    Y_rows = _examples_as_rows(targets.matrix, network.dtype)
-    opt = _make_optimizer(optimizer, network, lr)
-    scheduler = _make_schedule(schedule, opt, epochs)
-    weights = [p for name, p in network.named_parameters().items() if name.startswith("W[")]
-    hooks = _callbacks(early_stopping, callbacks)
-    history = History()
-    threshold = 0.0 if loss_fn.takes_logits else 0.5
-    classifying = targets.task != "regression"
+    run = _Run(
+        network=network,
+        loss=loss_fn,
+        optimizer=_make_optimizer(optimizer, network, lr),
+        X_rows=_examples_as_rows(X, network.dtype),
+        Y_rows=_examples_as_rows(targets.matrix, network.dtype),
+        validation=None if X_val is None else (X_val, Y_val),
+        task=targets.task,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        rng=rng,
+        l2=l2,
+        hooks=_callbacks(early_stopping, callbacks),
+        verbose=verbose,
+    )
+    run.scheduler = _make_schedule(schedule, run.optimizer, epochs, initial_epoch, lr)
+    return run.epochs(initial_epoch, epochs)
 
-    network.stop_training = False
-    network.train()
-    for hook in hooks:
-        hook.on_train_begin(network)
-    step = 0
-    for epoch in range(epochs):
+
+class _Run:
+    """One call of ``fit``: the prepared data and settings, and the loop over epochs.
+
+    ``network.history_`` is the ``History`` being filled and ``network.optimizer_`` the
+    optimizer: both stay reachable when training stops early or is interrupted.
+    """
+
+    def __init__(self, **settings: Any) -> None:
+        self.__dict__.update(settings)
+        self.scheduler: Any = None
+        self.history = History()
+        self.step = 0
+        self.weights = [
+            p for name, p in self.network.named_parameters().items() if name.startswith("W[")
+        ]
+        self.threshold = 0.0 if self.loss.takes_logits else 0.5
+        self.network.history_ = self.history
+        self.network.optimizer_ = self.optimizer
+
+    def epochs(self, first: int, epochs: int) -> History:
+        """Epochs ``first … epochs − 1``; on an interruption, the best weights, then re-raise."""
+        network, hooks = self.network, self.hooks
+        network.stop_training = False
+        network.train()
         for hook in hooks:
-            hook.on_epoch_begin(network, epoch)
+            hook.on_train_begin(network)
+        try:
+            for epoch in range(first, epochs):
+                for hook in hooks:
+                    hook.on_epoch_begin(network, epoch)
+                logs = self.one_epoch(epoch)
+                self.history.record(epoch, logs)
+                if self.verbose:
+                    _print_epoch(epoch, epochs, logs)
+                stop = False
+                for hook in hooks:
+                    stop = bool(hook.on_epoch_end(network, epoch, logs)) or stop
+                if stop or network.stop_training:
+                    self.history.stopped_epoch = epoch
+                    break
+        finally:  # also on KeyboardInterrupt or divergence: the best weights, then eval mode
+            for hook in hooks:
+                hook.on_train_end(network)
+                if isinstance(hook, EarlyStopping) and hook.restore_best_weights:
+                    self.history.best_epoch = hook.best_epoch
+            network.eval()
+        return self.history
+
+    def one_epoch(self, epoch: int) -> dict[str, float]:
+        """One pass over the data in mini-batches; the epoch's logs."""
+        network, loss, opt = self.network, self.loss, self.optimizer
+        classifying = self.task != "regression"
         started = time.perf_counter()
         total_cost, total_correct = 0.0, 0
-        for X_b, Y_b in _batches(X_rows, Y_rows, batch_size, rng, shuffle):
+        for X_b, Y_b in _batches(self.X_rows, self.Y_rows, self.batch_size, self.rng, self.shuffle):
             m_b = X_b.shape[1]
-            output = network.logits(X_b) if loss_fn.takes_logits else network.forward(X_b)
-            cost = loss_fn(output, Y_b)
-            penalty = l2_penalty(weights, l2, m_b)
+            output = network.logits(X_b) if loss.takes_logits else network.forward(X_b)
+            cost = loss(output, Y_b)
+            penalty = l2_penalty(self.weights, self.l2, m_b)
             J = cost if penalty is None else cost + penalty
             value = J.item()
             cost_value = value if penalty is None else cost.item()
             if not math.isfinite(value):
-                raise TrainingDivergedError(
-                    f"the cost became {value} at epoch {epoch + 1}, step {step + 1}: training "
-                    "stopped before that step changed the weights. Try a lower learning rate "
-                    f"(lr={opt.lr:g} now) or scale the inputs (standardize each feature)"
-                )
+                raise self.diverged(epoch, f"the cost became {value}")
             opt.zero_grad()
             J.backward()
+            if not _finite_gradients(opt):
+                raise self.diverged(epoch, f"a gradient became infinite or NaN (cost {value:.4g})")
             opt.step()
             total_cost += cost_value * m_b
             if classifying:
-                total_correct += _correct(output.data, Y_b, targets.task, threshold)
-            for hook in hooks:
-                hook.on_batch_end(network, step, {"loss": value})
-            step += 1
-
+                total_correct += _correct(output.data, Y_b, self.task, self.threshold)
+            for hook in self.hooks:
+                hook.on_batch_end(network, self.step, {"loss": value})
+            self.step += 1
+        m = self.X_rows.shape[0]
         logs = {"loss": total_cost / m}
         if classifying:
             logs["accuracy"] = total_correct / m
-        if X_val is not None:
-            val = evaluate_arrays(network, loss_fn, X_val, Y_val, targets.task)
+        if self.validation is not None:
+            val = evaluate_arrays(network, loss, *self.validation, self.task)
             logs.update({f"val_{key}": value for key, value in val.items()})
         logs["lr"] = opt.lr
         logs["time"] = time.perf_counter() - started
-        if scheduler is not None:
-            scheduler.step()
-        history.record(epoch, logs)
-        if verbose:
-            _print_epoch(epoch, epochs, logs)
-        stop = False
-        for hook in hooks:
-            stop = bool(hook.on_epoch_end(network, epoch, logs)) or stop
-        if stop or network.stop_training:
-            history.stopped_epoch = epoch
-            break
+        if self.scheduler is not None:
+            self.scheduler.step()
+        return logs
 
-    for hook in hooks:
-        hook.on_train_end(network)
-        if isinstance(hook, EarlyStopping) and hook.restore_best_weights:
-            history.best_epoch = hook.best_epoch
-    network.eval()
-    return history
+    def diverged(self, epoch: int, what: str) -> TrainingDivergedError:
+        return TrainingDivergedError(
+            f"{what} at epoch {epoch + 1}, step {self.step + 1}: training stopped before that "
+            f"step changed the weights. Try a lower learning rate (lr={self.optimizer.lr:g} "
+            "now) or scale the inputs (standardize each feature)"
+        )
+
+
+def _finite_gradients(optimizer: Optimizer) -> bool:
+    """True when every gradient is finite (one reduction per gradient: NaN and ±inf
+    make the sum non-finite)."""
+    for p in optimizer.params:
+        g = p.grad
+        if g is not None and not math.isfinite(float(g.sum())) and not xp.isfinite(g).all():
+            return False  # (a sum of finite values can overflow: then the closer look passes)
+    return True
 
 
 def _batches(X_rows: Array, Y_rows: Array, batch_size: int | None, rng: Any, shuffle: bool) -> Any:

@@ -81,6 +81,7 @@ class Network(Sequential):
         l2: float = 0.0,
         classes: Any = None,
         schedule: Any = None,
+        initial_epoch: int = 0,
     ) -> History:
         """Train on ``X (n[0], m)`` and ``Y``; return the per-epoch ``History``.
 
@@ -102,6 +103,15 @@ class Network(Sequential):
         - ``schedule``: the learning rate per epoch: ``"cosine"``, ``"exponential"``,
           ``"inverse_time"`` (the textbook's ``α₀/(1 + decay·epoch)``), ``"step"``, a function
           ``epoch → lr``, or an ``LRScheduler`` built on ``optimizer``.
+        - ``initial_epoch``: the epoch to start from when resuming (epochs before it are
+          taken as done: the schedule and the history's epoch numbers continue from it).
+
+        The optimizer used is ``network.optimizer_`` and the history ``network.history_``,
+        also after an interruption: on ``KeyboardInterrupt`` (or any error) training stops,
+        the network keeps its best weights (with early stopping) and the exception goes on.
+        A cost or gradient that becomes NaN or infinite stops training with a
+        ``TrainingDivergedError`` naming the epoch and step, before that step changes the
+        weights.
         """
         return fit(
             self,
@@ -122,6 +132,7 @@ class Network(Sequential):
             l2=l2,
             classes=classes,
             schedule=schedule,
+            initial_epoch=initial_epoch,
         )
 
     # -------------------------------------------------------------- prediction
