@@ -2,12 +2,15 @@
 
 Exit status: 0 on success, 2 for a usage error, 1 for a data or model-file problem (one
 line naming the file, line and column; ``--debug`` shows the traceback), 130 when
-interrupted.
+interrupted, 141 when the reader of the output goes away (``vecnn predict … | head``).
+``main`` returns the status in every case (``--help`` and usage errors included); it
+raises no ``SystemExit``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -16,6 +19,7 @@ from pathlib import Path
 from vecnn._version import __version__
 from vecnn.cli.common import UsageError
 from vecnn.errors import DataError, ModelFormatError, ShapeError
+from vecnn.train import TrainingDivergedError
 
 EXAMPLES = {
     "train": "vecnn train iris.csv --target species --layers 16,8 --epochs 100 --out runs/iris",
@@ -35,6 +39,16 @@ class _Parser(argparse.ArgumentParser):
             kwargs["epilog"] = f"example:\n  {example}"
             kwargs["formatter_class"] = argparse.RawDescriptionHelpFormatter
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if example:
+            # Also after the command (``vecnn train … --debug``); SUPPRESS keeps a
+            # ``--debug`` given before the command.
+            self.add_argument(
+                "--debug",
+                action="store_true",
+                default=argparse.SUPPRESS,
+                help="show tracebacks on errors",
+            )
+            self.set_defaults(parser=self)
 
 
 def _positive_int(text: str) -> int:
@@ -117,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vecnn",
         description="Neural networks in the textbook's matrix notation: train, evaluate, "
         "predict and explain on CSV files.",
+        epilog="examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES.values()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"vecnn {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -265,14 +281,30 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a usage error (status 2)
+        return _status(stop.code)
     try:
         return _run(args)
     except UsageError as error:
         if args.debug:
             traceback.print_exc()
-        parser.error(str(error))  # exits with status 2
-    except (DataError, ModelFormatError, ShapeError, ValueError, OSError) as error:
+        try:
+            getattr(args, "parser", parser).error(str(error))  # the command's usage
+        except SystemExit as stop:
+            return _status(stop.code)
+    except BrokenPipeError:  # the reader went away (… | head): stop quietly
+        _silence_stdout()
+        return 141
+    except (
+        DataError,
+        ModelFormatError,
+        ShapeError,
+        ValueError,
+        OSError,
+        TrainingDivergedError,
+    ) as error:
         if args.debug:
             traceback.print_exc()
         print(f"vecnn: error: {_one_line(error)}", file=sys.stderr)
@@ -281,6 +313,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("vecnn: interrupted", file=sys.stderr)
         return 130
     return 1
+
+
+def _status(code: object) -> int:
+    """``SystemExit.code`` as an exit status."""
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that flushing it at exit raises nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _one_line(error: BaseException) -> str:

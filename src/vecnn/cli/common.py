@@ -27,7 +27,9 @@ def use_color(stream: Any) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
 
 
-def bold(text: str, stream: Any = sys.stdout) -> str:
+def bold(text: str, stream: Any = None) -> str:
+    """``text`` in bold when ``stream`` (default: standard output, as it is now) shows colour."""
+    stream = sys.stdout if stream is None else stream
     return f"\033[1m{text}\033[0m" if use_color(stream) else text
 
 

@@ -10,6 +10,8 @@ from vecnn import io as model_io
 from vecnn import losses
 from vecnn.autodiff.gradcheck import grad_check
 from vecnn.backend import xp
+from vecnn.cli.common import UsageError
+from vecnn.cli.train import parse_layers
 from vecnn.nn import Activation, BatchNorm, Dense, Dropout
 from vecnn.train.network import Network
 
@@ -133,9 +135,9 @@ def gradcheck(model_path: str | None, layers: str | None, seed: int = 0) -> int:
         config = source.config()
         state = source.state_dict()
     else:
-        sizes = [int(part) for part in (layers or "").split(",") if part.strip()]
+        sizes = parse_layers(layers or "")
         if len(sizes) < 2:
-            raise ValueError("--layers needs at least two sizes, e.g. 4,8,3")
+            raise UsageError(f"--layers needs at least two sizes, e.g. 4,8,3; got {layers!r}")
         source = Network.from_sizes(
             sizes, output="softmax" if sizes[-1] > 1 else "sigmoid", seed=seed
         )

@@ -46,11 +46,23 @@ def regression_scores(y_true: Array, y_pred: Array) -> dict[str, float]:
     }
 
 
-def multilabel_scores(Y_true: Array, Y_pred: Array) -> dict[str, float]:
-    """Exact-match ``accuracy`` over examples, and ``f1_macro`` over the labels."""
+def multilabel_scores(Y_true: Array, Y_pred: Array, proba: Array | None = None) -> dict[str, float]:
+    """Exact-match ``accuracy`` over examples, ``f1_macro`` over the labels and, given the
+    probabilities ``proba (K, m)``, ``log_loss``: each label's binary cross-entropy,
+    averaged over the labels."""
     exact = float((Y_true == Y_pred).all(axis=0).mean())
     f1 = [
         metrics.f1_score(Y_true[k].astype(int), Y_pred[k].astype(int), average="binary")
         for k in range(Y_true.shape[0])
     ]
-    return {"accuracy": exact, "f1_macro": float(xp.mean(f1))}
+    scores = {"accuracy": exact, "f1_macro": float(xp.mean(f1))}
+    if proba is not None:
+        scores["log_loss"] = float(
+            xp.mean(
+                [
+                    metrics.log_loss(Y_true[k].astype(int), proba[k], labels=[0, 1])
+                    for k in range(Y_true.shape[0])
+                ]
+            )
+        )
+    return scores

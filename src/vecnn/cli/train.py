@@ -138,7 +138,11 @@ def scores_for(network: Network, preprocessing: Preprocessor, chunk: Chunk, path
         predicted = target.decode(network.predict_proba(X).astype(xp.float64))
         return regression_scores(truth, predicted)
     if target.task == "multilabel":
-        return multilabel_scores(target.encode(chunk, path), network.predict(X).astype(float))
+        return multilabel_scores(
+            target.encode(chunk, path),
+            network.predict(X).astype(float),
+            network.predict_proba(X).astype(xp.float64),
+        )
     labels = xp.array([str(v) for v in _labels_of(target, chunk)], dtype=object)
     predicted = network.predict(X)
     proba = class_probabilities(network, X)
@@ -153,14 +157,29 @@ def _labels_of(target: Any, chunk: Chunk) -> list[str]:
 
 def train(settings: Settings) -> int:
     """Run ``vecnn train``; returns the exit status."""
+    if settings.early_stopping is not None and settings.val_split == 0:
+        raise UsageError("--early-stopping needs validation rows: use --val-split > 0")
     out = check_writable_folder(settings.out)
     table = read_csv(settings.data, settings.delimiter)
+    # Every row is checked first (a bad value anywhere is reported, and a target with one
+    # class is one in the file); then the scaling and the classes are learned from the
+    # training rows alone, for the task found on the whole file.
+    whole = Preprocessor.fit(table, settings.target, settings.task, settings.impute, settings.data)
     train_index, val_index = _split_rows(len(table.rows), settings.val_split, settings.seed)
     train_rows = _subset(table, train_index)
     val_rows = _subset(table, val_index) if len(val_index) else None
-    preprocessing = Preprocessor.fit(
-        train_rows, settings.target, settings.task, settings.impute, settings.data
-    )
+    try:
+        preprocessing = Preprocessor.fit(
+            train_rows, settings.target, whole.target.task, settings.impute, settings.data
+        )
+    except DataError as error:
+        raise DataError(
+            f"{error.reason}, in the {len(train_rows.rows)} training rows that --val-split "
+            f"{settings.val_split:g} leaves; use more rows or a smaller --val-split",
+            error.path,
+            error.line,
+            error.column,
+        ) from None
     target = preprocessing.target
     X = preprocessing.transform(train_rows, settings.data)
     Y = _targets_for_fit(preprocessing, train_rows, settings.data)
@@ -186,9 +205,7 @@ def train(settings: Settings) -> int:
         Progress(settings.epochs, math.ceil(X.shape[1] / batch), settings.quiet)
     ]
     stopper = None
-    if settings.early_stopping is not None:
-        if validation is None:
-            raise UsageError("--early-stopping needs validation rows: use --val-split > 0")
+    if settings.early_stopping is not None and validation is not None:
         stopper = EarlyStopping(patience=settings.early_stopping)
     history = network.fit(
         X,
@@ -265,12 +282,10 @@ def _decision_regions(
     network: Network, preprocessing: Preprocessor, chunk: Chunk, path: Any, labels: Array
 ) -> DecisionRegions:
     first, second = preprocessing.features
-    raw = xp.array(
-        [
-            [float(v) for v in chunk.column(first.name)],
-            [float(v) for v in chunk.column(second.name)],
-        ]
-    )
+    # The points in the features' own units, missing values filled as in training
+    # (--impute): the standardized inputs, scaled back.
+    X = preprocessing.transform(chunk, path).astype(xp.float64)
+    raw = X * xp.array([[first.std], [second.std]]) + xp.array([[first.mean], [second.mean]])
 
     def predict(points: Array) -> Array:
         scaled = (points - xp.array([[first.mean], [second.mean]])) / xp.array(
