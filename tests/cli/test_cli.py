@@ -58,7 +58,7 @@ def read_rows(text: str) -> list[list[str]]:
 @pytest.mark.parametrize("task", TASKS)
 def test_train_writes_model_metrics_history_report_and_plots(trained, task):
     run = trained[task]
-    names = {"model.vecnn", "metrics.json", "history.csv", "report.html"}
+    names = {"model.vecnn", "metrics.json", "history.csv", "report.html", "checkpoint.vecnn"}
     names |= {f"{plot}.png" for plot in PLOTS[task]}
     written = {path.name for path in run.out.iterdir()}
     assert names <= written

@@ -171,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--delimiter", help="field separator (default: detected from the header)")
     p.add_argument("--out", default="vecnn-out", help="output folder (default vecnn-out)")
+    p.add_argument(
+        "--resume",
+        metavar="CHECKPOINT",
+        help="continue an interrupted run from its checkpoint.vecnn (same data "
+        "and settings; --epochs may grow)",
+    )
 
     p = commands.add_parser(
         "evaluate", help="metrics of a model on labelled data", example=EXAMPLES["evaluate"]
@@ -237,7 +243,8 @@ def _settings(args: argparse.Namespace, data: Path, target: list[str]) -> object
         impute=getattr(args, "impute", None),
         delimiter=getattr(args, "delimiter", None),
         quiet=args.quiet,
-        command=command_line(),
+        resume=None if getattr(args, "resume", None) is None else Path(args.resume),
+        command=command_line(args.argv),
     )
 
 
@@ -281,10 +288,12 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, --version, or a usage error (status 2)
         return _status(stop.code)
+    args.argv = argv
     try:
         return _run(args)
     except UsageError as error:

@@ -23,10 +23,18 @@ from vecnn.cli.common import (
     write_json,
 )
 from vecnn.cli.progress import Progress
+from vecnn.cli.resume import (
+    EpochCheckpoint,
+    file_digest,
+    fingerprint,
+    resume,
+    sigterm_as_interrupt,
+)
 from vecnn.cli.scores import classification_scores, multilabel_scores, regression_scores
 from vecnn.csvfile import Chunk, read_csv
 from vecnn.errors import DataError
 from vecnn.nn import Dense, Dropout
+from vecnn.optim import get_optimizer
 from vecnn.preprocessing import Preprocessor
 from vecnn.report import DecisionRegions, write_report
 from vecnn.train.callbacks import EarlyStopping
@@ -58,6 +66,7 @@ class Settings:
     impute: str | None = None
     delimiter: str | None = None
     quiet: bool = False
+    resume: Path | None = None
     command: str = ""
     held_out: str = "validation"
     """What the held-out rows are called in the output ("test" for the demo)."""
@@ -183,8 +192,14 @@ def train(settings: Settings) -> int:
     target = preprocessing.target
     X = preprocessing.transform(train_rows, settings.data)
     Y = _targets_for_fit(preprocessing, train_rows, settings.data)
-    output = _output_activation(target.task, settings.head)
-    network = build_network(settings, X.shape[0], _n_outputs(preprocessing), output)
+    identity = fingerprint(settings, file_digest(settings.data))
+    resumed = None
+    if settings.resume is not None:
+        resumed = resume(settings.resume, identity, settings.epochs)
+        network = resumed.network
+    else:
+        output = _output_activation(target.task, settings.head)
+        network = build_network(settings, X.shape[0], _n_outputs(preprocessing), output)
     validation = None
     if val_rows is not None:
         X_val = preprocessing.transform(val_rows, settings.data)
@@ -201,27 +216,43 @@ def train(settings: Settings) -> int:
     say("", settings.quiet)
 
     batch = settings.batch_size or X.shape[1]
-    callbacks: list[Any] = [
-        Progress(settings.epochs, math.ceil(X.shape[1] / batch), settings.quiet)
-    ]
     stopper = None
     if settings.early_stopping is not None and validation is not None:
         stopper = EarlyStopping(patience=settings.early_stopping)
-    history = network.fit(
-        X,
-        Y,
-        optimizer=settings.optimizer,
-        lr=settings.lr,
-        epochs=settings.epochs,
-        batch_size=settings.batch_size,
-        seed=settings.seed,
-        validation_data=validation,
-        early_stopping=stopper,
-        callbacks=callbacks,
-        verbose=0,
-        l2=settings.l2,
-        classes=target.classes,
-    )
+    optimizer = get_optimizer(settings.optimizer, network.parameters(), lr=settings.lr)
+    earlier: dict[str, list[float]] = {}
+    if resumed is not None:
+        resumed.restore(optimizer, stopper)
+        earlier = resumed.history
+        say(f"resuming after epoch {resumed.epoch} from {settings.resume}", settings.quiet)
+    checkpoint = EpochCheckpoint(out, identity, preprocessing.config(), earlier, stopper)
+    callbacks: list[Any] = [
+        Progress(settings.epochs, math.ceil(X.shape[1] / batch), settings.quiet),
+        *([stopper] if stopper is not None else []),
+        checkpoint,  # after early stopping: this epoch's best weights are known
+    ]
+    try:
+        with sigterm_as_interrupt():
+            history = network.fit(
+                X,
+                Y,
+                optimizer=optimizer,
+                epochs=settings.epochs,
+                batch_size=settings.batch_size,
+                seed=None if resumed is not None else settings.seed,
+                validation_data=validation,
+                callbacks=callbacks,
+                verbose=0,
+                l2=settings.l2,
+                classes=target.classes,
+                initial_epoch=0 if resumed is None else resumed.epoch,
+            )
+    except KeyboardInterrupt:
+        _say_how_to_resume(settings, checkpoint)
+        raise
+    history.history = {
+        key: [*earlier.get(key, []), *values] for key, values in history.history.items()
+    }
 
     evaluated = val_rows if val_rows is not None else train_rows
     scores = scores_for(network, preprocessing, evaluated, settings.data)
@@ -259,6 +290,18 @@ def train(settings: Settings) -> int:
     say(f"report:  {files['report']}", settings.quiet)
     say(f"metrics: {out / 'metrics.json'}   history: {out / 'history.csv'}", settings.quiet)
     return 0
+
+
+def _say_how_to_resume(settings: Settings, checkpoint: EpochCheckpoint) -> None:
+    """After Ctrl-C or SIGTERM: what was kept, and the command that goes on from there."""
+    if checkpoint.saved_epoch is None:
+        print("vecnn: interrupted before the first epoch ended: nothing to resume", file=sys.stderr)
+        return
+    print(
+        f"vecnn: interrupted; the weights after epoch {checkpoint.saved_epoch} are saved in "
+        f"{checkpoint.path}\nresume with: {resume_command(settings.command, checkpoint.path)}",
+        file=sys.stderr,
+    )
 
 
 def _report_data(network: Network, preprocessing: Preprocessor, chunk: Chunk, path: Any) -> dict:
@@ -307,5 +350,23 @@ def _write_history(path: Path, history: dict[str, list[float]]) -> None:
     model_io.atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))
 
 
-def command_line() -> str:
-    return shlex.join(["vecnn", *sys.argv[1:]])
+def command_line(argv: list[str]) -> str:
+    """The command as typed, to show in the report and to build the resume command."""
+    return shlex.join(["vecnn", *argv])
+
+
+def resume_command(command: str, checkpoint: Path) -> str:
+    """``command`` with ``--resume checkpoint`` (in place of any earlier ``--resume``)."""
+    words = shlex.split(command)
+    kept, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word == "--resume":
+            skip = True
+            continue
+        if word.startswith("--resume="):
+            continue
+        kept.append(word)
+    return shlex.join([*kept, "--resume", str(checkpoint)])

@@ -57,8 +57,19 @@ class EarlyStopping(Callback):
         self.best_epoch: int | None = None
         self.best_weights: dict[str, Any] | None = None
         self.wait = 0
+        self._resumed: tuple[Any, ...] | None = None
+
+    def resume_from(
+        self, best: float, best_epoch: int | None, wait: int, best_weights: Any = None
+    ) -> None:
+        """Continue an interrupted run: the next ``fit`` starts from this state."""
+        self._resumed = (float(best), best_epoch, int(wait), best_weights)
 
     def on_train_begin(self, network: Any) -> None:
+        if self._resumed is not None:
+            self.best, self.best_epoch, self.wait, self.best_weights = self._resumed
+            self._resumed = None
+            return
         self.best, self.best_epoch, self.best_weights, self.wait = math.nan, None, None, 0
 
     def _improved(self, value: float) -> bool:

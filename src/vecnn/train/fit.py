@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from vecnn.autodiff.mode import no_grad
-from vecnn.backend import Array, xp
+from vecnn.backend import Array, errstate, xp
 from vecnn.data import check_X, encode_targets, minibatches, split_validation
 from vecnn.losses import Loss, get_loss, l2_penalty
 from vecnn.nn.layer import as_generator
@@ -243,19 +243,12 @@ class _Run:
         for hook in hooks:
             hook.on_train_begin(network)
         try:
-            for epoch in range(first, epochs):
-                for hook in hooks:
-                    hook.on_epoch_begin(network, epoch)
-                logs = self.one_epoch(epoch)
-                self.history.record(epoch, logs)
-                if self.verbose:
-                    _print_epoch(epoch, epochs, logs)
-                stop = False
-                for hook in hooks:
-                    stop = bool(hook.on_epoch_end(network, epoch, logs)) or stop
-                if stop or network.stop_training:
-                    self.history.stopped_epoch = epoch
-                    break
+            # The loop finds NaN and infinity itself (and stops on them): no NumPy warnings.
+            with errstate(over="ignore", invalid="ignore", divide="ignore"):
+                for epoch in range(first, epochs):
+                    if self.epoch(epoch, epochs):
+                        self.history.stopped_epoch = epoch
+                        break
         finally:  # also on KeyboardInterrupt or divergence: the best weights, then eval mode
             for hook in hooks:
                 hook.on_train_end(network)
@@ -263,6 +256,20 @@ class _Run:
                     self.history.best_epoch = hook.best_epoch
             network.eval()
         return self.history
+
+    def epoch(self, epoch: int, epochs: int) -> bool:
+        """One epoch with its callbacks and record; True when training should stop."""
+        network, hooks = self.network, self.hooks
+        for hook in hooks:
+            hook.on_epoch_begin(network, epoch)
+        logs = self.one_epoch(epoch)
+        self.history.record(epoch, logs)
+        if self.verbose:
+            _print_epoch(epoch, epochs, logs)
+        stop = False
+        for hook in hooks:
+            stop = bool(hook.on_epoch_end(network, epoch, logs)) or stop
+        return stop or network.stop_training
 
     def one_epoch(self, epoch: int) -> dict[str, float]:
         """One pass over the data in mini-batches; the epoch's logs."""

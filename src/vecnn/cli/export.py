@@ -1,0 +1,57 @@
+"""``vecnn export``: a model file as an ONNX graph, for deployment runtimes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from vecnn.integrations.onnx import DEFAULT_OPSET
+
+EXAMPLE = "vecnn export runs/iris/model.vecnn iris.onnx"
+
+
+def _opset(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer; got {text}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
+    return value
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Register ``vecnn export MODEL OUT.onnx [--opset N]`` on the subparsers ``commands``."""
+    p = commands.add_parser(
+        "export",
+        help="write a model as an ONNX file (needs: pip install vecnn[onnx])",
+        example=EXAMPLE,
+        description="Write MODEL as an ONNX graph of standard operators that takes rows "
+        "(batch, features): the numeric columns, standardized inside the graph; outputs "
+        "probabilities and label (classifiers) or prediction (regression). Models with "
+        "categorical (text) feature columns cannot be exported yet.",
+    )
+    p.add_argument("model", metavar="MODEL", help="a model file (from vecnn train or vecnn.save)")
+    p.add_argument("output", metavar="OUT.onnx", help="the ONNX file to write")
+    p.add_argument(
+        "--opset",
+        type=_opset,
+        default=None,
+        help=f"ONNX opset version (default {DEFAULT_OPSET})",
+    )
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    """Export ``args.model`` to ``args.output``; print what the graph takes and gives."""
+    try:
+        from vecnn.integrations.onnx import describe, export
+
+        written = export(args.model, args.output, opset=getattr(args, "opset", None))
+        summary = describe(written)
+    except ImportError as error:
+        print(f"vecnn: error: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {written}, {summary}")
+    return 0
