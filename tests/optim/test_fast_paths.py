@@ -89,3 +89,19 @@ def test_mixed_dtypes_are_grouped_separately():
     assert a.dtype == np.float32 and b.dtype == np.float64
     np.testing.assert_array_equal(a.data, 0.5)
     np.testing.assert_array_equal(b.data, 0.5)
+
+
+@pytest.mark.parametrize("copy", ["pickle", "deepcopy"])
+def test_a_copied_optimizer_still_updates_its_copied_parameters(copy):
+    import copy as copying
+    import pickle
+
+    net = vecnn.Network.from_sizes([3, 4, 2], output="softmax", seed=0)
+    net.optimizer_ = vecnn.optim.Adam(net.parameters(), lr=0.1)
+    twin = pickle.loads(pickle.dumps(net)) if copy == "pickle" else copying.deepcopy(net)
+    for p in twin.parameters():
+        p.grad = np.ones_like(p.data)
+    before = [p.data.copy() for p in twin.parameters()]
+    twin.optimizer_.step()
+    for p, old in zip(twin.parameters(), before, strict=True):
+        np.testing.assert_allclose(p.data, old - 0.1, rtol=1e-5)  # Adam's first step: α·sign

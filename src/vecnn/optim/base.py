@@ -231,6 +231,16 @@ class Optimizer:
             for i, buffer in enumerate(buffers):
                 xp.copyto(buffer, arrays[f"{name}.{i}"], casting="same_kind")
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle as parameters and ``state_dict()``: the flat buffers are rebuilt on load
+        (a pickled view would no longer share memory with its parameter)."""
+        return {"params": self.params, "state": self.state_dict()}
+
+    def __setstate__(self, saved: dict[str, Any]) -> None:
+        hyper = dict(saved["state"]["hyper"])
+        type(self).__init__(self, saved["params"], **hyper)
+        self.load_state_dict(saved["state"])
+
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={v}" for k, v in self._hyper().items())
         return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
