@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from vecnn.backend import Array, xp
+from vecnn.backend import Array, errstate, xp
 from vecnn.errors import ShapeError
 
 TASKS = ("binary", "multiclass", "multilabel", "regression")
@@ -46,15 +46,20 @@ def check_finite(array: Array, name: str) -> None:
     """A ValueError naming the problem when ``array`` holds NaN or infinity."""
     if array.dtype.kind != "f":
         return
-    if not xp.isfinite(array).all():
-        if xp.isnan(array).any():
-            raise ValueError(
-                f"Input {name} contains NaN. vecnn does not accept missing values: impute them "
-                "(e.g. with the column mean) or drop those examples first"
-            )
+    # NaN and ±inf make the sum non-finite; a finite sum means every entry is finite. Only
+    # when the sum is not (or overflowed) is the array searched, so no copy of its size
+    # is made on good data.
+    with errstate(over="ignore", invalid="ignore"):
+        if xp.isfinite(array.sum()) or xp.isfinite(array).all():
+            return
+    if xp.isnan(array).any():
         raise ValueError(
-            f"Input {name} contains infinity or a value too large for dtype('{array.dtype}')."
+            f"Input {name} contains NaN. vecnn does not accept missing values: impute them "
+            "(e.g. with the column mean) or drop those examples first"
         )
+    raise ValueError(
+        f"Input {name} contains infinity or a value too large for dtype('{array.dtype}')."
+    )
 
 
 def check_X(X: Any, n_features: int | None = None, dtype: Any = None, name: str = "X") -> Array:
@@ -89,7 +94,8 @@ def check_X(X: Any, n_features: int | None = None, dtype: Any = None, name: str 
             f"{array.shape}.{hint}"
         )
     if dtype is not None:
-        array = array.astype(dtype, copy=False)
+        with errstate(over="ignore"):  # a value too large for dtype: check_finite says so
+            array = array.astype(dtype, copy=False)
     elif array.dtype not in (xp.dtype(xp.float32), xp.dtype(xp.float64)):
         array = array.astype(xp.float64)
     check_finite(array, name)
@@ -137,10 +143,13 @@ def encode_targets(Y: Any, m: int, n_outputs: int, loss_name: str, classes: Any 
     found_m = Y.shape[-1]
     if found_m != m:
         hint = ""
-        if Y.ndim == 2 and Y.shape[0] == m:
+        if Y.ndim == 2 and Y.shape == (m, 1):
+            hint = (
+                " Y is a column (m, 1): pass Y.ravel() for labels (or a single regression "
+                "target), Y.T for a (1, m) target row."
+            )
+        elif Y.ndim == 2 and Y.shape[0] == m:
             hint = " Y looks like one row per example: pass Y.T (examples are columns)."
-        elif Y.ndim == 2 and Y.shape == (m, 1):
-            hint = " Y is a column (m, 1): pass Y.ravel() for labels."
         raise ValueError(
             f"X and Y have different numbers of examples: X has m = {m} columns, Y has "
             f"{found_m} (shape {Y.shape}).{hint}"

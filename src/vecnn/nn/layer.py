@@ -12,7 +12,14 @@ def as_generator(seed: Any) -> Any:
     """A ``numpy.random.Generator`` from a seed (int or None) or the Generator itself."""
     if isinstance(seed, xp.random.Generator):
         return seed
-    return xp.random.default_rng(seed)
+    try:
+        if isinstance(seed, bool):
+            raise TypeError  # NumPy would take True as 1
+        return xp.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"seed must be None, a non-negative integer or a numpy.random.Generator; got {seed!r}"
+        ) from None
 
 
 class Layer:

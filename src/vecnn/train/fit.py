@@ -16,6 +16,7 @@ from vecnn.autodiff.mode import no_grad
 from vecnn.backend import Array, errstate, xp
 from vecnn.data import check_X, encode_targets, minibatches, split_validation
 from vecnn.losses import Loss, get_loss, l2_penalty
+from vecnn.nn.batchnorm import BatchNorm
 from vecnn.nn.layer import as_generator
 from vecnn.optim import (
     CosineAnnealingLR,
@@ -234,6 +235,9 @@ class _Run:
         self.threshold = 0.0 if self.loss.takes_logits else 0.5
         self.network.history_ = self.history
         self.network.optimizer_ = self.optimizer
+        self.smallest = (
+            2 if any(isinstance(layer, BatchNorm) for layer in self.network.layers) else 1
+        )
 
     def epochs(self, first: int, epochs: int) -> History:
         """Epochs ``first … epochs − 1``; on an interruption, the best weights, then re-raise."""
@@ -277,7 +281,10 @@ class _Run:
         classifying = self.task != "regression"
         started = time.perf_counter()
         total_cost, total_correct = 0.0, 0
-        for X_b, Y_b in _batches(self.X_rows, self.Y_rows, self.batch_size, self.rng, self.shuffle):
+        batches = _batches(
+            self.X_rows, self.Y_rows, self.batch_size, self.rng, self.shuffle, self.smallest
+        )
+        for X_b, Y_b in batches:
             m_b = X_b.shape[1]
             output = network.logits(X_b) if loss.takes_logits else network.forward(X_b)
             cost = loss(output, Y_b)
@@ -329,16 +336,28 @@ def _finite_gradients(optimizer: Optimizer) -> bool:
     return True
 
 
-def _batches(X_rows: Array, Y_rows: Array, batch_size: int | None, rng: Any, shuffle: bool) -> Any:
+def _batches(
+    X_rows: Array,
+    Y_rows: Array,
+    batch_size: int | None,
+    rng: Any,
+    shuffle: bool,
+    smallest: int = 1,
+) -> Any:
     """``(X_b, Y_b)`` of each mini-batch of one epoch, as ``(n, m_b)`` views of gathered rows.
 
-    Full-batch gradient descent without shuffling uses the data as it is, with no copy.
+    Full-batch gradient descent without shuffling uses the data as it is, with no copy. A
+    last batch smaller than ``smallest`` joins the one before (batch norm needs 2 examples
+    to estimate a variance).
     """
     m = X_rows.shape[0]
     if (batch_size is None or batch_size >= m) and not shuffle:
         yield X_rows.T, Y_rows.T
         return
-    for index in minibatches(m, batch_size, rng, shuffle):
+    indices = list(minibatches(m, batch_size, rng, shuffle))
+    if len(indices) > 1 and len(indices[-1]) < smallest:
+        indices[-2:] = [xp.concatenate(indices[-2:])]
+    for index in indices:
         yield X_rows[index].T, Y_rows[index].T
 
 

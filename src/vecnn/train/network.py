@@ -112,7 +112,13 @@ class Network(Sequential):
         A cost or gradient that becomes NaN or infinite stops training with a
         ``TrainingDivergedError`` naming the epoch and step, before that step changes the
         weights.
+
+        A later ``fit`` continues from the current weights and keeps the classes the first
+        one learned (so the output units keep their meaning): ``Y`` may lack some of them,
+        and a label that is not among them is a ValueError; pass ``classes`` to relabel.
         """
+        if classes is None and self._task in ("binary", "multiclass"):
+            classes = self.classes_
         return fit(
             self,
             X,
