@@ -28,6 +28,7 @@ EXAMPLES = {
     "demo": "vecnn demo --out vecnn-demo",
     "explain": "vecnn explain runs/iris/model.vecnn --graph step.svg",
     "gradcheck": "vecnn gradcheck --layers 4,8,3   (or: vecnn gradcheck runs/iris/model.vecnn)",
+    "export": "vecnn export runs/iris/model.vecnn iris.onnx",
 }
 
 
@@ -217,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL", nargs="?")
     p.add_argument("--layers", help="check a fresh network of these sizes, e.g. 4,8,3")
     p.add_argument("--seed", type=int, default=0)
+    from vecnn.cli.export import add_parser as add_export
+
+    add_export(commands)
     return parser
 
 
@@ -282,6 +286,10 @@ def _run(args: argparse.Namespace) -> int:
         if (args.model is None) == (args.layers is None):
             raise UsageError("give either MODEL or --layers")
         return gradcheck(args.model, args.layers, args.seed)
+    if args.command == "export":
+        from vecnn.cli.export import run
+
+        return run(args)
     raise UsageError(f"unknown command {args.command!r}")
 
 

@@ -27,9 +27,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "export",
         help="write a model as an ONNX file (needs: pip install vecnn[onnx])",
         example=EXAMPLE,
-        description="Write MODEL as an ONNX graph of standard operators that takes rows "
-        "(batch, features): the numeric columns, standardized inside the graph; outputs "
-        "probabilities and label (classifiers) or prediction (regression). Models with "
+        description="Write MODEL as an ONNX graph of standard operators that takes rows\n"
+        "(batch, features): the numeric columns, standardized inside the graph. Outputs:\n"
+        "probabilities and label (classifiers), prediction (regression). Models with\n"
         "categorical (text) feature columns cannot be exported yet.",
     )
     p.add_argument("model", metavar="MODEL", help="a model file (from vecnn train or vecnn.save)")
@@ -38,6 +38,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "--opset",
         type=_opset,
         default=None,
+        metavar="N",
         help=f"ONNX opset version (default {DEFAULT_OPSET})",
     )
     return p
