@@ -1,0 +1,118 @@
+"""``report.html``: one self-contained page (inline CSS, no script, every string escaped)."""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+from vecnn.report.spec import _SKIPPED_SERIES, HISTORY_ROWS
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto;
+       max-width: 72rem; padding: 0 1rem; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: 0.5rem; }
+h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
+pre { background: #f6f8fa; border: 1px solid #ddd; padding: 0.75rem; overflow-x: auto; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right; }
+th { background: #f0f0f0; }
+td:first-child, th:first-child { text-align: left; }
+figure { margin: 1rem 0; }
+img { max-width: 100%; height: auto; border: 1px solid #eee; }
+.note { color: #555; font-style: italic; }
+"""
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number):
+        return "nan"
+    return f"{number:.6g}"
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _history_table(series: dict[str, list[float]]) -> list[str]:
+    if not series:
+        return ['<p class="note">No per-epoch history was recorded.</p>']
+    order = [key for key in ("loss", "val_loss", "accuracy", "val_accuracy") if key in series]
+    order += [key for key in series if key not in order and key not in _SKIPPED_SERIES]
+    order += [key for key in _SKIPPED_SERIES if key in series]
+    epochs = max(len(values) for values in series.values())
+    first = max(epochs - HISTORY_ROWS, 0)
+    parts = []
+    if first:
+        parts.append(f'<p class="note">Showing the last {HISTORY_ROWS} of {epochs} epochs.</p>')
+    parts.append("<table>")
+    parts.append("<tr><th>epoch</th>" + "".join(f"<th>{_e(key)}</th>" for key in order) + "</tr>")
+    for epoch in range(first, epochs):
+        cells = "".join(
+            f"<td>{_e(_format(series[key][epoch])) if epoch < len(series[key]) else ''}</td>"
+            for key in order
+        )
+        parts.append(f"<tr><td>{epoch + 1}</td>{cells}</tr>")
+    parts.append("</table>")
+    return parts
+
+
+def _html(
+    *,
+    title: str,
+    command: str | None,
+    metrics: dict[str, Any] | None,
+    summary: str | None,
+    plots: dict[str, str],
+    notes: dict[str, str],
+    series: dict[str, list[float]],
+) -> str:
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{_e(title)}</h1>",
+    ]
+    if command:
+        parts += ["<h2>Command</h2>", f"<pre><code>{_e(command)}</code></pre>"]
+    parts.append("<h2>Metrics</h2>")
+    if metrics:
+        parts.append("<table>")
+        parts.append("<tr><th>metric</th><th>value</th></tr>")
+        for name, value in metrics.items():
+            parts.append(f"<tr><td>{_e(name)}</td><td>{_e(_format(value))}</td></tr>")
+        parts.append("</table>")
+    else:
+        parts.append('<p class="note">No metrics were given.</p>')
+    parts.append("<h2>Network</h2>")
+    if summary:
+        parts.append(f"<pre>{_e(summary)}</pre>")
+    else:
+        parts.append('<p class="note">No summary was given.</p>')
+    parts.append("<h2>Plots</h2>")
+    for name in ("loss", "metrics", "confusion", "predicted", "decision"):
+        if name in plots:
+            parts.append(
+                f'<figure><img src="{_e(name)}.png" alt="{_e(plots[name])}">'
+                f"<figcaption>{_e(plots[name])}</figcaption></figure>"
+            )
+        if name in notes:
+            parts.append(f'<p class="note">{_e(notes[name])}</p>')
+    parts.append("<h2>History</h2>")
+    parts += _history_table(series)
+    parts += ["</body>", "</html>", ""]
+    return "\n".join(parts)
