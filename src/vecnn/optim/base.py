@@ -143,7 +143,7 @@ class Optimizer:
             for group in self._groups:
                 members = [i for i in group.indices if i in by_index]
                 if members and self._flat_step_possible(group, members):
-                    for i, flat in zip(group.indices, group.views_of(group.grad), strict=True):
+                    for i, flat in zip(group.indices, group.grad_views, strict=True):
                         xp.copyto(flat, by_index[i][1])
                     t = self._steps[members[0]] + 1
                     self._rule(group.data, group.grad, dict(group.state), t, group.scratch)
@@ -304,6 +304,7 @@ class _Group:
             xp.copyto(view, params[i].data)
             params[i].data = view
         self.grad = xp.empty(self.size, dtype=self.dtype)
+        self.grad_views = self.views_of(self.grad)
         self.scratch = tuple(xp.empty(self.size, dtype=self.dtype) for _ in range(_SCRATCH))
         self.state: dict[str, Array] = {}
 
