@@ -13,7 +13,7 @@ from vecnn import Tensor
 UNARY = {
     "tanh": lambda t: t.tanh(),
     "sigmoid": lambda t: t.sigmoid(),
-    "exp_of_half": lambda t: (t * 0.5).exp(),
+    "exp_of_bounded": lambda t: (t.tanh() * 2).exp(),  # bounded: exp of exp cannot overflow
     "log_of_positive": lambda t: (t * t + 1).log(),
     "sqrt_of_positive": lambda t: (t * t + 0.5).sqrt(),
     "square": lambda t: t**2,

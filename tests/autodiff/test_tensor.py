@@ -240,3 +240,21 @@ def test_a_tensor_is_not_an_index():
     x = Tensor(np.ones((3, 2)))
     with pytest.raises(TypeError, match="not with a Tensor"):
         x[Tensor([0, 1])]
+
+
+def test_a_failed_backward_leaves_every_gradient_as_it_was():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    x = Tensor([0.3, 0.7], requires_grad=True)
+    loss = (w * 3).sum() + x.step(0.5).sum()
+    with pytest.raises(NoDerivativeError):
+        loss.backward()
+    assert w.grad is None and x.grad is None
+
+
+def test_cast_keeps_each_side_in_its_own_dtype():
+    x = Tensor(np.array([1.5, -2.0], dtype=np.float64), requires_grad=True)
+    y = vecnn.ops.cast(x, "float32")
+    assert y.dtype == np.float32
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_allclose(x.grad, 2 * x.data)

@@ -148,3 +148,14 @@ def test_parameters_are_the_tensors_the_layers_use():
     params = net.parameters()
     assert all(isinstance(p, Tensor) and p.requires_grad for p in params)
     assert params[0] is net.layers[0].W
+
+
+def test_a_tensor_input_is_computed_in_the_networks_dtype():
+    net = Sequential.from_sizes([2, 1], seed=0)  # float32
+    assert net.forward(Tensor(np.ones((2, 3)))).dtype == np.float32
+
+
+def test_dropout_after_a_nonlinear_output_is_refused():
+    with pytest.raises(ValueError, match="after the output activation 'sigmoid'"):
+        Sequential([Dense(2, 1, "sigmoid"), Dropout(0.5)])
+    Sequential([Dense(2, 1), Dropout(0.5)])  # a linear output: dropout of Z is consistent

@@ -168,6 +168,7 @@ ELEMENTWISE = [
     case("log", "positive", lambda a: a.log(), P(3, 4)),
     case("log", "functional", ops.log, P(1, 5)),
     case("sqrt", "positive", lambda a: a.sqrt(), P(3, 4)),
+    case("cast", "to_float64", lambda a: ops.cast(a, "float64"), P(3, 4)),
     case("sqrt", "functional", ops.sqrt, P(2, 1)),
     case("relu", "both-signs", lambda a: a.relu(), NZ(3, 4)),
     case("relu", "functional", ops.relu, NZ(4, 1)),

@@ -315,6 +315,7 @@ def _run_backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
     upstream gradient passed through, or a view).
     """
     pending: dict[Tensor, tuple[Array, bool]] = {root: (seed, True)}
+    arrived: list[tuple[Tensor, Array, bool]] = []  # given to .grad once the walk succeeded
     for node in reversed(_topological_order(root)):
         entry = pending.pop(node, None)
         if entry is None:
@@ -322,7 +323,7 @@ def _run_backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
         dout, owned = entry
         fn = node._fn
         if fn is None or node._retains_grad:
-            node._accumulate(dout, owned)
+            arrived.append((node, dout, owned))
             owned = False
         if fn is None:
             continue
@@ -346,6 +347,8 @@ def _run_backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
                 pending[parent] = (dinput, fresh)
         if not retain_graph:
             fn.release()
+    for node, grad, owned in arrived:  # a backward that raised changed no .grad
+        node._accumulate(grad, owned)
 
 
 # The one loop of the layout: Tensor's operators are the operations of ``vecnn.ops``

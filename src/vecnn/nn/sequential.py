@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import Array, as_float_array, xp
 from vecnn.errors import ShapeError
@@ -53,6 +54,7 @@ class Sequential:
         self.training = True
         self._names = self._number_layers()
         self.sizes = self._check_sizes()
+        self._check_output_end()
 
     # --------------------------------------------------------------- construction
     @classmethod
@@ -90,6 +92,20 @@ class Sequential:
                 l += 1
             names.append(f"[{l}]")
         return names
+
+    def _check_output_end(self) -> None:
+        """Refuse dropout after a non-linear output layer: the losses take the logits
+        ``Z[L]`` and apply ``g[L]`` themselves, which a dropout of ``A[L]`` would break."""
+        if self.output_activation == "linear":
+            return
+        for position in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[position]
+            if isinstance(layer, (Dense, Activation)):
+                return
+            raise ValueError(
+                f"layer {position + 1} ({layer.kind}) comes after the output activation "
+                f"'{self.output_activation}'; put dropout before the last dense layer"
+            )
 
     def _check_sizes(self) -> list[int]:
         """``[n[0], …, n[L]]``, checking that each layer's inputs match the previous outputs."""
@@ -223,6 +239,8 @@ class Sequential:
         """``X`` as a float array or Tensor of shape ``(n[0], m)``; a ShapeError otherwise."""
         if not isinstance(X, Tensor):
             X = as_float_array(X, self.dtype)
+        elif X.dtype != self.dtype:  # computed in the network's dtype, as an array would be
+            X = ops.cast(X, self.dtype)
         n0 = self.n_features
         if X.ndim != 2:
             raise ShapeError(

@@ -6,7 +6,7 @@ graph.
 """
 
 from vecnn.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
-from vecnn.ops.elementwise import exp, leaky_relu, log, relu, sigmoid, sqrt, step, tanh
+from vecnn.ops.elementwise import cast, exp, leaky_relu, log, relu, sigmoid, sqrt, step, tanh
 from vecnn.ops.fused import (
     binary_cross_entropy_with_logits,
     dense,
@@ -22,6 +22,7 @@ __all__ = [
     "add",
     "batch_norm",
     "binary_cross_entropy_with_logits",
+    "cast",
     "dense",
     "div",
     "exp",

@@ -142,6 +142,27 @@ class Step(Function):
         )
 
 
+class Cast(Function):
+    """``a`` in another float dtype; the gradient comes back in ``a``'s own dtype."""
+
+    name = "cast"
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = dtype
+
+    def forward(self, a: Array) -> Array:
+        self.input_dtype = a.dtype
+        return a.astype(self.dtype)
+
+    def backward(self, dout: Array) -> tuple[Array | None, ...]:
+        return (dout.astype(self.input_dtype),)
+
+
+def cast(a: Any, dtype: Any) -> Tensor:
+    """``a`` converted to ``dtype`` (float32 or float64), differentiably."""
+    return Cast.apply(a, dtype=xp.dtype(dtype))
+
+
 def exp(a: Any) -> Tensor:
     """``e^a``, element-wise."""
     return Exp.apply(a)
