@@ -105,3 +105,15 @@ def test_a_copied_optimizer_still_updates_its_copied_parameters(copy):
     twin.optimizer_.step()
     for p, old in zip(twin.parameters(), before, strict=True):
         np.testing.assert_allclose(p.data, old - 0.1, rtol=1e-5)  # Adam's first step: α·sign
+
+
+def test_a_networks_parameters_are_stepped_in_place_so_handles_stay_live():
+    net = vecnn.Network.from_sizes([2, 3, 2], output="softmax", seed=0)
+    handle = net.layers[0].W.numpy()
+    before = handle.copy()
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(2, 20)), rng.integers(0, 2, size=20)
+    net.fit(X, y, epochs=2, verbose=0)
+    net.fit(X, y, epochs=1, optimizer="sgd", lr=0.1, verbose=0)  # a second optimizer
+    assert handle is net.layers[0].W.data or np.shares_memory(handle, net.layers[0].W.data)
+    assert not np.array_equal(handle, before)  # the handle saw the updates

@@ -23,6 +23,23 @@ LAYER_TYPES: dict[str, type[Layer]] = {
 """The closed registry from which model files rebuild layers: no other type is ever made."""
 
 
+def _gather(params: list[Tensor]) -> None:
+    """Lay the parameters of each dtype out in one flat array, in order (``p.data`` become
+    views of it, same values): optimizers then step them as one array, without moving them,
+    so a handle to ``p.data`` taken from now on stays the parameter's."""
+    by_dtype: dict[Any, list[Tensor]] = {}
+    for p in params:
+        by_dtype.setdefault(p.data.dtype, []).append(p)
+    for dtype, group in by_dtype.items():
+        flat = xp.empty(sum(p.data.size for p in group), dtype=dtype)
+        offset = 0
+        for p in group:
+            view = flat[offset : offset + p.data.size].reshape(p.data.shape)
+            xp.copyto(view, p.data)
+            p.data = view
+            offset += p.data.size
+
+
 class Sequential:
     """Layers applied in order to ``X (n[0], m)``, examples as columns.
 
@@ -55,6 +72,7 @@ class Sequential:
         self._names = self._number_layers()
         self.sizes = self._check_sizes()
         self._check_output_end()
+        _gather(self.parameters())
 
     # --------------------------------------------------------------- construction
     @classmethod

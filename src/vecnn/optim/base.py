@@ -298,11 +298,16 @@ class _Group:
         for size in sizes:
             self.offsets.append(self.offsets[-1] + size)
         self.size = self.offsets[-1]
-        self.data = xp.empty(self.size, dtype=self.dtype)
-        self.data_views = self.views_of(self.data)
-        for i, view in zip(indices, self.data_views, strict=True):
-            xp.copyto(view, params[i].data)
-            params[i].data = view
+        arrays = [params[i].data for i in indices]
+        shared = _shared_buffer(arrays, self.offsets)
+        if shared is not None:  # already laid out so (a network gathers its parameters)
+            self.data, self.data_views = shared, arrays
+        else:
+            self.data = xp.empty(self.size, dtype=self.dtype)
+            self.data_views = self.views_of(self.data)
+            for i, view in zip(indices, self.data_views, strict=True):
+                xp.copyto(view, params[i].data)
+                params[i].data = view
         self.grad = xp.empty(self.size, dtype=self.dtype)
         self.grad_views = self.views_of(self.grad)
         self.scratch = tuple(xp.empty(self.size, dtype=self.dtype) for _ in range(_SCRATCH))
@@ -314,6 +319,23 @@ class _Group:
             flat[begin:end].reshape(shape)
             for begin, end, shape in zip(self.offsets, self.offsets[1:], self.shapes, strict=False)
         ]
+
+
+def _shared_buffer(arrays: list[Array], offsets: list[int]) -> Array | None:
+    """The flat array that ``arrays`` are consecutive views of (in order, from its start
+    to its end), or None: then the parameters are moved into a new buffer."""
+    base = arrays[0].base
+    if base is None or base.ndim != 1 or base.dtype != arrays[0].dtype or base.size != offsets[-1]:
+        return None
+    start = base.__array_interface__["data"][0]
+    for array, offset in zip(arrays, offsets, strict=False):
+        if (
+            array.base is not base
+            or not array.flags.c_contiguous
+            or array.__array_interface__["data"][0] != start + offset * base.itemsize
+        ):
+            return None
+    return base
 
 
 def _flatten(params: list[Tensor]) -> list[_Group]:
