@@ -381,3 +381,13 @@ class _StopAfter(vecnn.Callback):
 
     def on_epoch_end(self, network, epoch, logs):
         return epoch + 1 >= self.epochs
+
+
+def test_an_early_stopping_object_chooses_its_monitor_again_at_each_fit():
+    X, y = _separable(m=60)
+    net = Network.from_sizes([2, 1], seed=0)
+    stopper = EarlyStopping(patience=2)
+    net.fit(X, y, epochs=3, validation_split=0.2, early_stopping=stopper, verbose=0)
+    assert stopper.monitor == "val_loss"
+    net.fit(X, y, epochs=3, early_stopping=stopper, verbose=0)  # no validation data now
+    assert stopper.monitor == "loss"

@@ -51,6 +51,7 @@ class EarlyStopping(Callback):
             raise ValueError(f"min_delta must be non-negative; got {min_delta!r}")
         self.patience = patience
         self.monitor = monitor
+        self._choose_monitor = monitor is None  # again at each fit: data may differ
         self.min_delta = float(min_delta)
         self.restore_best_weights = restore_best_weights
         self.best: float = math.nan
@@ -66,6 +67,8 @@ class EarlyStopping(Callback):
         self._resumed = (float(best), best_epoch, int(wait), best_weights)
 
     def on_train_begin(self, network: Any) -> None:
+        if self._choose_monitor:
+            self.monitor = None
         if self._resumed is not None:
             self.best, self.best_epoch, self.wait, self.best_weights = self._resumed
             self._resumed = None
