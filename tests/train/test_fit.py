@@ -391,3 +391,23 @@ def test_an_early_stopping_object_chooses_its_monitor_again_at_each_fit():
     assert stopper.monitor == "val_loss"
     net.fit(X, y, epochs=3, early_stopping=stopper, verbose=0)  # no validation data now
     assert stopper.monitor == "loss"
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_diverging_step_leaves_batch_norm_statistics_as_they_were():
+    X, y = _separable(m=64)
+    net = vecnn.Network(
+        [
+            vecnn.nn.Dense(2, 8),
+            vecnn.nn.BatchNorm(8),
+            vecnn.nn.Activation("relu"),
+            vecnn.nn.Dense(8, 1, "sigmoid"),
+        ],
+        seed=0,
+    )
+    net.fit(X, y, epochs=1, verbose=0)
+    with pytest.raises(vecnn.TrainingDivergedError):
+        net.fit(X * 1e38, y, optimizer="sgd", lr=1e3, epochs=3, verbose=0)
+    after = net.state_dict()
+    for name in ("running_mean[1]", "running_var[1]"):
+        assert np.isfinite(after[name]).all(), name

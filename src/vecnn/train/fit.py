@@ -238,6 +238,10 @@ class _Run:
         self.smallest = (
             2 if any(isinstance(layer, BatchNorm) for layer in self.network.layers) else 1
         )
+        # Batch norm's running statistics move in the forward pass: kept to put them back
+        # when that step turns out to diverge (they are (n, 1) columns: cheap to copy).
+        self.buffers = list(self.network.named_buffers().values())
+        self.buffers_before: list[Array] = []
 
     def epochs(self, first: int, epochs: int) -> History:
         """Epochs ``first … epochs − 1``; on an interruption, the best weights, then re-raise."""
@@ -286,6 +290,8 @@ class _Run:
         )
         for X_b, Y_b in batches:
             m_b = X_b.shape[1]
+            if self.buffers:
+                self.buffers_before = [buffer.copy() for buffer in self.buffers]
             output = network.logits(X_b) if loss.takes_logits else network.forward(X_b)
             cost = loss(output, Y_b)
             penalty = l2_penalty(self.weights, self.l2, m_b)
@@ -319,6 +325,8 @@ class _Run:
         return logs
 
     def diverged(self, epoch: int, what: str) -> TrainingDivergedError:
+        for buffer, before in zip(self.buffers, self.buffers_before, strict=False):
+            xp.copyto(buffer, before)  # the failing step leaves no trace
         return TrainingDivergedError(
             f"{what} at epoch {epoch + 1}, step {self.step + 1}: training stopped before that "
             f"step changed the weights. Try a lower learning rate (lr={self.optimizer.lr:g} "
