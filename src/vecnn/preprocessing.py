@@ -256,7 +256,11 @@ class Target:
                     row.append(float(_canonical_label(value)))
                 rows.append(row)
             return xp.array(rows)
-        return xp.array([_canonical_label(v) for v in columns[0]], dtype=object)
+        return self.labels(chunk)
+
+    def labels(self, chunk: Chunk) -> Array:
+        """The class label of each row, ``(m,)``, as the classes name them (``"1.0"`` → ``"1"``)."""
+        return xp.array([_canonical_label(v) for v in chunk.column(self.names[0])], dtype=object)
 
     def decode(self, A: Array) -> Array:
         """Regression outputs back in the target's own units."""

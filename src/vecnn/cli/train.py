@@ -124,11 +124,6 @@ def build_network(settings: Settings, n_features: int, n_outputs: int, output: s
     return Network(layers, seed=rng)
 
 
-def _targets_for_fit(preprocessing: Preprocessor, chunk: Chunk, path: Any) -> Array:
-    """``Y`` as ``Network.fit`` takes it: labels, an indicator matrix, or scaled values."""
-    return preprocessing.target.encode(chunk, path)
-
-
 def _n_outputs(preprocessing: Preprocessor) -> int:
     target = preprocessing.target
     if target.task == "regression" or target.task == "multilabel":
@@ -138,30 +133,51 @@ def _n_outputs(preprocessing: Preprocessor) -> int:
     return len(target.classes)
 
 
-def scores_for(network: Network, preprocessing: Preprocessor, chunk: Chunk, path: Any) -> dict:
-    """The metrics of ``network`` on the rows of ``chunk`` (the target must be present)."""
+@dataclass
+class Outcome:
+    """The network on labelled rows, computed once for the metrics and the report.
+
+    ``X (n[0], m)`` as the network takes it; ``truth`` and ``predicted``: labels ``(m,)``
+    (classification), an indicator ``(K, m)`` (multi-label), or values ``(n[L], m)`` in the
+    target's units (regression); ``proba (K, m)`` the class probabilities (None for
+    regression).
+    """
+
+    X: Array
+    truth: Array
+    predicted: Array
+    proba: Array | None
+
+
+def outcome(network: Network, preprocessing: Preprocessor, chunk: Chunk, path: Any) -> Outcome:
+    """Predict the rows of ``chunk`` (the target must be present) and pair with the truth."""
     target = preprocessing.target
     X = preprocessing.transform(chunk, path)
     if target.task == "regression":
         truth = target.decode(target.encode(chunk, path))
-        predicted = target.decode(network.predict_proba(X).astype(xp.float64))
-        return regression_scores(truth, predicted)
+        return Outcome(X, truth, target.decode(network.predict_proba(X).astype(xp.float64)), None)
     if target.task == "multilabel":
-        return multilabel_scores(
-            target.encode(chunk, path),
-            network.predict(X).astype(float),
-            network.predict_proba(X).astype(xp.float64),
-        )
-    labels = xp.array([str(v) for v in _labels_of(target, chunk)], dtype=object)
-    predicted = network.predict(X)
-    proba = class_probabilities(network, X)
-    return classification_scores(labels, predicted, proba, list(network.classes_))
+        predicted = network.predict(X).astype(float)
+        proba = network.predict_proba(X).astype(xp.float64)
+        return Outcome(X, target.encode(chunk, path), predicted, proba)
+    return Outcome(X, target.labels(chunk), network.predict(X), class_probabilities(network, X))
 
 
-def _labels_of(target: Any, chunk: Chunk) -> list[str]:
-    from vecnn.preprocessing import _canonical_label
+def scores_of(result: Outcome, network: Network, task: str) -> dict:
+    """The metrics of the task for one ``Outcome``."""
+    if task == "regression":
+        return regression_scores(result.truth, result.predicted)
+    if task == "multilabel":
+        return multilabel_scores(result.truth, result.predicted, result.proba)
+    return classification_scores(
+        result.truth, result.predicted, result.proba, list(network.classes_)
+    )
 
-    return [_canonical_label(value) for value in chunk.column(target.names[0])]
+
+def scores_for(network: Network, preprocessing: Preprocessor, chunk: Chunk, path: Any) -> dict:
+    """The metrics of ``network`` on the rows of ``chunk`` (the target must be present)."""
+    result = outcome(network, preprocessing, chunk, path)
+    return scores_of(result, network, preprocessing.target.task)
 
 
 def train(settings: Settings) -> int:
@@ -191,7 +207,7 @@ def train(settings: Settings) -> int:
         ) from None
     target = preprocessing.target
     X = preprocessing.transform(train_rows, settings.data)
-    Y = _targets_for_fit(preprocessing, train_rows, settings.data)
+    Y = target.encode(train_rows, settings.data)  # labels, an indicator, or scaled values
     identity = fingerprint(settings, file_digest(settings.data))
     resumed = None
     if settings.resume is not None:
@@ -203,7 +219,7 @@ def train(settings: Settings) -> int:
     validation = None
     if val_rows is not None:
         X_val = preprocessing.transform(val_rows, settings.data)
-        validation = (X_val, _targets_for_fit(preprocessing, val_rows, settings.data))
+        validation = (X_val, target.encode(val_rows, settings.data))
 
     say(
         bold(
@@ -255,7 +271,8 @@ def train(settings: Settings) -> int:
     }
 
     evaluated = val_rows if val_rows is not None else train_rows
-    scores = scores_for(network, preprocessing, evaluated, settings.data)
+    result = outcome(network, preprocessing, evaluated, settings.data)
+    scores = scores_of(result, network, target.task)
     scores["evaluated_on"] = settings.held_out if val_rows is not None else "training"
     scores["examples"] = len(evaluated.rows)
     model_path = model_io.save(
@@ -274,7 +291,7 @@ def train(settings: Settings) -> int:
         history=history.history,
         task=target.task,
         classes=None if target.classes is None else list(target.classes),
-        **_report_data(network, preprocessing, evaluated, settings.data),
+        **_report_data(network, preprocessing, result),
         command=settings.command,
     )
     shown = {k: v for k, v in scores.items() if isinstance(v, float)}
@@ -304,40 +321,32 @@ def _say_how_to_resume(settings: Settings, checkpoint: EpochCheckpoint) -> None:
     )
 
 
-def _report_data(network: Network, preprocessing: Preprocessor, chunk: Chunk, path: Any) -> dict:
+def _report_data(network: Network, preprocessing: Preprocessor, result: Outcome) -> dict:
     """The arrays the report plots: true and predicted values, and decision regions."""
-    target = preprocessing.target
-    X = preprocessing.transform(chunk, path)
-    data: dict[str, Any] = {}
-    if target.task == "regression":
-        data["y_true"] = target.decode(target.encode(chunk, path))
-        data["y_pred"] = target.decode(network.predict_proba(X).astype(xp.float64))
-    elif target.task in ("binary", "multiclass"):
-        data["y_true"] = xp.array(_labels_of(target, chunk), dtype=object)
-        data["y_pred"] = network.predict(X)
+    if preprocessing.target.task == "multilabel":
+        return {}
+    data: dict[str, Any] = {"y_true": result.truth, "y_pred": result.predicted}
     numeric = [f for f in preprocessing.features if hasattr(f, "mean")]
-    if len(preprocessing.features) == 2 and len(numeric) == 2 and "y_true" in data:
-        data["decision"] = _decision_regions(network, preprocessing, chunk, path, data["y_true"])
+    if len(preprocessing.features) == 2 and len(numeric) == 2:
+        data["decision"] = _decision_regions(network, preprocessing, result)
     return data
 
 
 def _decision_regions(
-    network: Network, preprocessing: Preprocessor, chunk: Chunk, path: Any, labels: Array
+    network: Network, preprocessing: Preprocessor, result: Outcome
 ) -> DecisionRegions:
     first, second = preprocessing.features
+    mean = xp.array([[first.mean], [second.mean]])
+    std = xp.array([[first.std], [second.std]])
     # The points in the features' own units, missing values filled as in training
     # (--impute): the standardized inputs, scaled back.
-    X = preprocessing.transform(chunk, path).astype(xp.float64)
-    raw = X * xp.array([[first.std], [second.std]]) + xp.array([[first.mean], [second.mean]])
+    raw = result.X.astype(xp.float64) * std + mean
 
     def predict(points: Array) -> Array:
-        scaled = (points - xp.array([[first.mean], [second.mean]])) / xp.array(
-            [[first.std], [second.std]]
-        )
-        output = network.predict(scaled)
+        output = network.predict((points - mean) / std)
         return output if output.ndim == 1 else output[0]
 
-    return DecisionRegions((first.name, second.name), raw, labels, predict)
+    return DecisionRegions((first.name, second.name), raw, result.truth, predict)
 
 
 def _write_history(path: Path, history: dict[str, list[float]]) -> None:
