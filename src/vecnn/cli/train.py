@@ -180,11 +180,25 @@ def scores_for(network: Network, preprocessing: Preprocessor, chunk: Chunk, path
     return scores_of(result, network, preprocessing.target.task)
 
 
-def train(settings: Settings) -> int:
-    """Run ``vecnn train``; returns the exit status."""
-    if settings.early_stopping is not None and settings.val_split == 0:
-        raise UsageError("--early-stopping needs validation rows: use --val-split > 0")
-    out = check_writable_folder(settings.out)
+@dataclass
+class Prepared:
+    """The data of a run: the preprocessing learned on the training rows, and the rows.
+
+    ``X (n[0], m)`` and ``Y`` (labels, an indicator, or scaled values) are the training
+    rows as the network takes them; ``validation`` the same for the held-out rows (None
+    with ``--val-split 0``).
+    """
+
+    preprocessing: Preprocessor
+    train_rows: Chunk
+    val_rows: Chunk | None
+    X: Array
+    Y: Array
+    validation: tuple[Array, Array] | None
+
+
+def prepare(settings: Settings) -> Prepared:
+    """Read ``settings.data``, split it, and learn the preprocessing on the training rows."""
     table = read_csv(settings.data, settings.delimiter)
     # Every row is checked first (a bad value anywhere is reported, and a target with one
     # class is one in the file); then the scaling and the classes are learned from the
@@ -208,6 +222,21 @@ def train(settings: Settings) -> int:
     target = preprocessing.target
     X = preprocessing.transform(train_rows, settings.data)
     Y = target.encode(train_rows, settings.data)  # labels, an indicator, or scaled values
+    validation = None
+    if val_rows is not None:
+        X_val = preprocessing.transform(val_rows, settings.data)
+        validation = (X_val, target.encode(val_rows, settings.data))
+    return Prepared(preprocessing, train_rows, val_rows, X, Y, validation)
+
+
+def train(settings: Settings) -> int:
+    """Run ``vecnn train``; returns the exit status."""
+    if settings.early_stopping is not None and settings.val_split == 0:
+        raise UsageError("--early-stopping needs validation rows: use --val-split > 0")
+    out = check_writable_folder(settings.out)
+    data = prepare(settings)
+    preprocessing, train_rows, X, Y = data.preprocessing, data.train_rows, data.X, data.Y
+    target = preprocessing.target
     identity = fingerprint(settings, file_digest(settings.data))
     resumed = None
     if settings.resume is not None:
@@ -216,10 +245,7 @@ def train(settings: Settings) -> int:
     else:
         output = _output_activation(target.task, settings.head)
         network = build_network(settings, X.shape[0], _n_outputs(preprocessing), output)
-    validation = None
-    if val_rows is not None:
-        X_val = preprocessing.transform(val_rows, settings.data)
-        validation = (X_val, target.encode(val_rows, settings.data))
+    validation = data.validation
 
     say(
         bold(
@@ -270,30 +296,7 @@ def train(settings: Settings) -> int:
         key: [*earlier.get(key, []), *values] for key, values in history.history.items()
     }
 
-    evaluated = val_rows if val_rows is not None else train_rows
-    result = outcome(network, preprocessing, evaluated, settings.data)
-    scores = scores_of(result, network, target.task)
-    scores["evaluated_on"] = settings.held_out if val_rows is not None else "training"
-    scores["examples"] = len(evaluated.rows)
-    model_path = model_io.save(
-        network,
-        out / MODEL_FILE,
-        preprocessing=preprocessing.config(),
-        metadata={"command": settings.command, "data": str(settings.data)},
-    )
-    write_json(out / "metrics.json", scores)
-    _write_history(out / "history.csv", history.history)
-    files = write_report(
-        out,
-        title=f"vecnn: {', '.join(target.names)} from {Path(settings.data).name}",
-        summary=network.summary(),
-        metrics={k: v for k, v in scores.items() if isinstance(v, float)},
-        history=history.history,
-        task=target.task,
-        classes=None if target.classes is None else list(target.classes),
-        **_report_data(network, preprocessing, result),
-        command=settings.command,
-    )
+    scores, files, model_path = write_outputs(settings, out, network, data, history.history)
     shown = {k: v for k, v in scores.items() if isinstance(v, float)}
     say("", settings.quiet)
     say(
@@ -307,6 +310,44 @@ def train(settings: Settings) -> int:
     say(f"report:  {files['report']}", settings.quiet)
     say(f"metrics: {out / 'metrics.json'}   history: {out / 'history.csv'}", settings.quiet)
     return 0
+
+
+def write_outputs(
+    settings: Settings,
+    out: Path,
+    network: Network,
+    data: Prepared,
+    history: dict[str, list[float]],
+) -> tuple[dict, dict, Path]:
+    """What ``vecnn train`` leaves in ``out``: the model, metrics.json, history.csv and the
+    report; returns the scores, the report's files and the model's path."""
+    preprocessing, target = data.preprocessing, data.preprocessing.target
+    val_rows, train_rows = data.val_rows, data.train_rows
+    evaluated = val_rows if val_rows is not None else train_rows
+    result = outcome(network, preprocessing, evaluated, settings.data)
+    scores = scores_of(result, network, target.task)
+    scores["evaluated_on"] = settings.held_out if val_rows is not None else "training"
+    scores["examples"] = len(evaluated.rows)
+    model_path = model_io.save(
+        network,
+        out / MODEL_FILE,
+        preprocessing=preprocessing.config(),
+        metadata={"command": settings.command, "data": str(settings.data)},
+    )
+    write_json(out / "metrics.json", scores)
+    _write_history(out / "history.csv", history)
+    files = write_report(
+        out,
+        title=f"vecnn: {', '.join(target.names)} from {Path(settings.data).name}",
+        summary=network.summary(),
+        metrics={k: v for k, v in scores.items() if isinstance(v, float)},
+        history=history,
+        task=target.task,
+        classes=None if target.classes is None else list(target.classes),
+        **_report_data(network, preprocessing, result),
+        command=settings.command,
+    )
+    return scores, files, model_path
 
 
 def _say_how_to_resume(settings: Settings, checkpoint: EpochCheckpoint) -> None:
