@@ -173,7 +173,7 @@ def _encode_regression(Y: Any, m: int, n_outputs: int) -> Targets:
 
 def _encode_classes(Y: Any, m: int, n_outputs: int, loss_name: str, classes: Any) -> Targets:
     if Y.ndim == 2:
-        return _encode_indicator(_as_numeric(Y, "Y"), n_outputs, loss_name)
+        return _encode_indicator(_as_numeric(Y, "Y"), n_outputs, loss_name, classes)
     labels = Y
     found = _check_label_type(labels)
     if classes is None:
@@ -212,7 +212,9 @@ def _encode_classes(Y: Any, m: int, n_outputs: int, loss_name: str, classes: Any
     return Targets(one_hot, "multiclass", classes)
 
 
-def _encode_indicator(Y: Array, n_outputs: int, loss_name: str) -> Targets:
+def _encode_indicator(Y: Array, n_outputs: int, loss_name: str, classes: Any = None) -> Targets:
+    """An indicator ``Y (n[L], m)``; ``classes``, when given, names the classes of its rows
+    (two for one row: the unit fires for the second)."""
     Y = Y.astype(xp.float64, copy=False)
     check_finite(Y, "Y")
     if Y.shape[0] != n_outputs:
@@ -223,13 +225,44 @@ def _encode_indicator(Y: Array, n_outputs: int, loss_name: str) -> Targets:
     if ((Y < 0) | (Y > 1)).any():
         raise ValueError("an indicator Y (n[L], m) must hold values in [0, 1]")
     if n_outputs == 1:
-        return Targets(Y, "binary", xp.array([0, 1]))
-    per_example = Y.sum(axis=0)
-    single = bool(xp.allclose(per_example, 1.0))
-    if loss_name == "categorical_cross_entropy" and not single:
-        raise ValueError("categorical cross-entropy needs one-hot Y: each column must sum to 1")
-    task = "multiclass" if single else "multilabel"
-    return Targets(Y, task, xp.arange(n_outputs))
+        task = "binary"
+    else:
+        single = bool(xp.allclose(Y.sum(axis=0), 1.0))
+        if loss_name == "categorical_cross_entropy" and not single:
+            raise ValueError("categorical cross-entropy needs one-hot Y: each column must sum to 1")
+        task = "multiclass" if single else "multilabel"
+    labels = xp.arange(max(n_outputs, 2))
+    if classes is not None and task != "multilabel":
+        labels = xp.asarray(classes)
+        if labels.shape != (max(n_outputs, 2),):
+            raise ValueError(
+                f"classes names {labels.size} labels, but the indicator Y has {n_outputs} "
+                f"rows: give {max(n_outputs, 2)} labels"
+            )
+    return Targets(Y, task, labels)
+
+
+def check_sample_weight(sample_weight: Any, m: int, name: str = "sample_weight") -> Array | None:
+    """``sample_weight`` as ``s (m,)`` float64, one non-negative weight per example, or None.
+
+    A number gives every example that weight. None (and weights that are all 1, which
+    change nothing) give None: the unweighted computation, exactly.
+    """
+    if sample_weight is None:
+        return None
+    s = _as_numeric(sample_weight, name).astype(xp.float64)
+    if s.ndim == 0:
+        s = xp.full(m, float(s))
+    if s.ndim != 1:
+        raise ValueError(f"Sample weights must be 1D array or scalar; got shape {s.shape} instead.")
+    if s.shape[0] != m:
+        raise ValueError(f"{name}.shape == {s.shape}, expected ({m},): one weight per example.")
+    check_finite(s, name)
+    if (s < 0).any():
+        raise ValueError(f"Negative values in data passed to {name}.")
+    if not s.any():
+        raise ValueError(f"{name} must contain at least one non-zero number.")
+    return None if (s == 1).all() else s
 
 
 def minibatches(m: int, batch_size: int | None, rng: Any, shuffle: bool) -> Iterator[Array]:

@@ -2,7 +2,8 @@
 
 Each calls one fused node. The cross-entropies take the logits ``Z[L]`` (the network's
 forward pass without its output activation), which is exact for any ``Z``; the squared
-error takes ``A[L]``.
+error takes ``A[L]``. ``sample_weight`` (``(m,)``, non-negative) makes the mean over the
+examples a weighted one, ``J = Σ_i s_i L_i / Σ_i s_i``.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from vecnn.autodiff.tensor import Tensor
 
 
 class Loss:
-    """``J = loss(output, Y)``; ``takes_logits`` says whether ``output`` is ``Z[L]`` or ``A[L]``."""
+    """``J = loss(output, Y, sample_weight=None)``; ``takes_logits`` says whether ``output``
+    is ``Z[L]`` or ``A[L]``."""
 
     name: ClassVar[str] = "loss"
     takes_logits: ClassVar[bool] = True
     output_activations: ClassVar[tuple[str, ...]] = ()
 
-    def __call__(self, output: Any, Y: Any) -> Tensor:
+    def __call__(self, output: Any, Y: Any, sample_weight: Any = None) -> Tensor:
         raise NotImplementedError
 
     def check_output_activation(self, activation: str) -> None:
@@ -44,8 +46,8 @@ class BinaryCrossEntropy(Loss):
     name = "binary_cross_entropy"
     output_activations = ("sigmoid", "linear")
 
-    def __call__(self, Z: Any, Y: Any) -> Tensor:
-        return ops.binary_cross_entropy_with_logits(Z, Y)
+    def __call__(self, Z: Any, Y: Any, sample_weight: Any = None) -> Tensor:
+        return ops.binary_cross_entropy_with_logits(Z, Y, sample_weight)
 
 
 class CategoricalCrossEntropy(Loss):
@@ -54,8 +56,8 @@ class CategoricalCrossEntropy(Loss):
     name = "categorical_cross_entropy"
     output_activations = ("softmax", "linear")
 
-    def __call__(self, Z: Any, Y: Any) -> Tensor:
-        return ops.softmax_cross_entropy_with_logits(Z, Y)
+    def __call__(self, Z: Any, Y: Any, sample_weight: Any = None) -> Tensor:
+        return ops.softmax_cross_entropy_with_logits(Z, Y, sample_weight)
 
 
 class MeanSquaredError(Loss):
@@ -65,8 +67,8 @@ class MeanSquaredError(Loss):
     takes_logits = False
     output_activations = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
 
-    def __call__(self, A: Any, Y: Any) -> Tensor:
-        return ops.mean_squared_error(A, Y)
+    def __call__(self, A: Any, Y: Any, sample_weight: Any = None) -> Tensor:
+        return ops.mean_squared_error(A, Y, sample_weight)
 
 
 LOSSES: dict[str, type[Loss]] = {
@@ -103,8 +105,11 @@ def get_loss(loss: Any, output_activation: str) -> Loss:
     return chosen
 
 
-def l2_penalty(weights: Iterable[Tensor], lam: float, m: int) -> Tensor | None:
-    """``(λ / (2m)) Σ_l ‖W[l]‖²`` (the squared Frobenius norms), or None when ``λ = 0``."""
+def l2_penalty(weights: Iterable[Tensor], lam: float, m: float) -> Tensor | None:
+    """``(λ / (2m)) Σ_l ‖W[l]‖²`` (the squared Frobenius norms), or None when ``λ = 0``.
+
+    With weighted examples ``m`` is their total weight ``Σ s_i``.
+    """
     if lam == 0:
         return None
     total = None

@@ -736,7 +736,7 @@ def test_82_bad_validation_data_is_named():
     with pytest.raises(ValueError, match=r"Y has labels not in classes: \[2\]"):
         net.fit(X, y, validation_data=(X[:, :3], np.array([0, 1, 2])), verbose=0)
     with pytest.raises(ValueError, match="validation_data must be a pair"):
-        net.fit(X, y, validation_data=(X, y, y), verbose=0)
+        net.fit(X, y, validation_data=(X, y, y, y), verbose=0)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

@@ -4,6 +4,10 @@ Each backward is the closed form of the design's equations, not a chain of eleme
 nodes: fewer nodes, fewer temporaries and better numerics. The losses take the mean over
 the ``m`` columns (the examples), so the ``1/m`` of ``dW[l] = (1/m) dZ[l] A[l-1]ᵀ`` is in
 the ``dZ[L]`` they send back: ``dZ[L] = (A[L] − Y) / m``.
+
+Per-example weights ``s (m,)`` (``sample_weight``) make that mean a weighted one,
+``J = Σ_i s_i L_i / Σ_i s_i``: unit weights give the plain mean, and ``dZ[L]``'s column i
+is ``s_i (A[L] − Y) / Σ s``.
 """
 
 from __future__ import annotations
@@ -78,75 +82,123 @@ def _check_same_shape(name: str, Z: Array, Y: Array, z_name: str = "Z") -> None:
         raise ShapeError(f"{name}: {z_name} must be a matrix (n[L], m); got shape {Z.shape}")
 
 
-class BinaryCrossEntropyWithLogits(Function):
-    """``J = (1/m) Σ [max(z, 0) − z y + log(1 + e^(−|z|))]`` over all units and columns.
+def _example_weights(sample_weight: Any, Z: Array, name: str) -> Array | None:
+    """``sample_weight`` as a row ``s (1, m)`` in ``Z``'s dtype, or None for unit weights.
+
+    A ValueError when the weights are negative, not finite, or sum to zero.
+    """
+    if sample_weight is None:
+        return None
+    s = xp.asarray(sample_weight, dtype=Z.dtype)
+    m = Z.shape[1]
+    if s.shape not in ((m,), (1, m)):
+        raise ShapeError(f"{name}: sample_weight must be (m,) = ({m},) or (1, m); got {s.shape}")
+    s = s.reshape(1, m)
+    total = float(s.sum())
+    if not xp.isfinite(s).all() or (s < 0).any() or not total > 0:
+        raise ValueError(
+            f"{name}: sample_weight must be finite and non-negative with a positive sum"
+        )
+    return s
+
+
+class _ExampleLoss(Function):
+    """A loss ``J = Σ_i s_i L_i / Σ_i s_i`` over the columns ``i`` of ``Z (n[L], m)``.
+
+    ``L_i`` is example i's loss; without weights ``s_i = 1`` and ``J`` is the mean over the
+    ``m`` examples. Every gradient of ``J`` is ``s_i ∂L_i / Σ s``: ``scale(dout)`` is that
+    factor, ``dout / m`` or the row ``s · dout / Σ s``.
+    """
+
+    def __init__(self, sample_weight: Any = None) -> None:
+        self.sample_weight = sample_weight
+
+    def weigh(self, Z: Array) -> None:
+        self.s = _example_weights(self.sample_weight, Z, self.name)
+        self.total = Z.shape[1] if self.s is None else self.s.sum()
+
+    def mean(self, losses: Array) -> Array:
+        """``Σ_i s_i Σ_k losses[k, i] / Σ s``, a 0-d array in the dtype of ``losses``."""
+        summed = losses.sum() if self.s is None else (losses * self.s).sum()
+        return xp.asarray(summed / self.total, dtype=losses.dtype)
+
+    def scale(self, dout: Array) -> Array:
+        return dout / self.total if self.s is None else self.s * (dout / self.total)
+
+
+class BinaryCrossEntropyWithLogits(_ExampleLoss):
+    """``L_i = Σ_k [max(z, 0) − z y + log(1 + e^(−|z|))]`` over the units of column i.
 
     The stable form of ``−[y log σ(z) + (1 − y) log(1 − σ(z))]``; with ``n[L] = K`` rows
-    it is K independent logistic units. ``dZ = (σ(Z) − Y) / m``, ``dY = −Z / m``.
+    it is K independent logistic units. ``J = (1/m) Σ_i L_i`` (or ``Σ s_i L_i / Σ s``),
+    ``dZ = (σ(Z) − Y) / m``, ``dY = −Z / m`` (each column times ``s_i m / Σ s``).
     """
 
     name = "binary_cross_entropy_with_logits"
 
     def forward(self, Z: Array, Y: Array) -> Array:
         _check_same_shape(self.name, Z, Y)
-        self.Z, self.Y, self.m = Z, Y, Z.shape[1]
+        self.weigh(Z)
+        self.Z, self.Y = Z, Y
         self.e = xp.exp(-xp.abs(Z))  # e^(−|z|) ≤ 1: no overflow; σ(z) is built from it too
-        losses = xp.maximum(Z, 0) - Z * Y + xp.log1p(self.e)
-        return xp.asarray(losses.sum() / self.m, dtype=Z.dtype)
+        return self.mean(xp.maximum(Z, 0) - Z * Y + xp.log1p(self.e))
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
         need_Z, need_Y = self.needs_grad
-        scale = dout / self.m
+        scale = self.scale(dout)
         return (
             (stable_sigmoid(self.Z, self.e) - self.Y) * scale if need_Z else None,
             -self.Z * scale if need_Y else None,
         )
 
 
-class SoftmaxCrossEntropyWithLogits(Function):
-    """``J = (1/m) Σ_columns [lse(z) Σ_k y_k − Σ_k y_k z_k]``, i.e. ``−(1/m) Σ Y ⊙ log softmax(Z)``.
+class SoftmaxCrossEntropyWithLogits(_ExampleLoss):
+    """``L_i = −Σ_k y_k log softmax(z)_k`` for column i, i.e. ``lse(z) − Σ_k y_k z_k``.
 
-    Classes are rows: ``Z`` and the one-hot ``Y`` are ``(K, m)``. With log-sum-exp no
-    logit overflows. ``dZ = (softmax(Z) − Y) / m`` for one-hot (generally
-    ``softmax(Z) Σ_k y_k − Y``), ``dY = −log softmax(Z) / m``.
+    Classes are rows: ``Z`` and ``Y`` are ``(K, m)``, each column of ``Y`` a distribution
+    over the classes (one-hot, or soft labels: it sums to 1). With log-sum-exp no logit
+    overflows. ``J = (1/m) Σ_i L_i`` (or ``Σ s_i L_i / Σ s``), ``dZ = (softmax(Z) − Y) / m``,
+    ``dY = −log softmax(Z) / m`` (each column times ``s_i m / Σ s``).
     """
 
     name = "softmax_cross_entropy_with_logits"
 
     def forward(self, Z: Array, Y: Array) -> Array:
         _check_same_shape(self.name, Z, Y)
+        self.weigh(Z)
         self.log_probs, self.probs = log_softmax_and_softmax(Z, axis=0)
-        self.Y, self.m = Y, Z.shape[1]
-        return xp.asarray(-(Y * self.log_probs).sum() / self.m, dtype=Z.dtype)
+        self.Y = Y
+        return -self.mean(Y * self.log_probs)
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
         need_Z, need_Y = self.needs_grad
-        scale = dout / self.m
-        dZ = None
-        if need_Z:
-            dZ = (self.probs * self.Y.sum(axis=0, keepdims=True) - self.Y) * scale
-        return (dZ, -self.log_probs * scale if need_Y else None)
+        scale = self.scale(dout)
+        return (
+            (self.probs - self.Y) * scale if need_Z else None,
+            -self.log_probs * scale if need_Y else None,
+        )
 
 
-class MeanSquaredError(Function):
-    """``J = (1/(m n[L])) Σ (A − Y)²``, the mean over all ``n[L] × m`` entries.
+class MeanSquaredError(_ExampleLoss):
+    """``L_i = (1/n[L]) Σ_k (a_k − y_k)²``; ``J = (1/m) Σ_i L_i``, the mean over all entries.
 
     With one output unit this is the mean over the ``m`` examples of ``(a − y)²``; with
     several, each example's squared error is averaged over the outputs too (as
     scikit-learn's ``mean_squared_error`` and PyTorch's ``MSELoss``).
-    ``dA = 2 (A − Y) / (m n[L])``, ``dY = −dA``.
+    ``dA = 2 (A − Y) / (m n[L])``, ``dY = −dA`` (each column times ``s_i m / Σ s``).
     """
 
     name = "mean_squared_error"
 
     def forward(self, A: Array, Y: Array) -> Array:
         _check_same_shape(self.name, A, Y, z_name="A")
+        self.weigh(A)
         self.diff = A - Y
-        return xp.asarray((self.diff * self.diff).sum() / self.diff.size, dtype=A.dtype)
+        return self.mean(self.diff * self.diff) / A.shape[0]
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
         need_A, need_Y = self.needs_grad
-        dA = self.diff * (2 * dout / self.diff.size)
+        dA = self.diff * (self.scale(dout) * (2 / self.diff.shape[0]))
         return (dA if need_A else None, -dA if need_Y else None)
 
 
@@ -155,16 +207,25 @@ def dense(W: Any, A_prev: Any, b: Any) -> Tensor:
     return Dense.apply(W, A_prev, b)
 
 
-def binary_cross_entropy_with_logits(Z: Any, Y: Any) -> Tensor:
-    """The binary cross-entropy of sigmoid units, taken from their logits ``Z (n[L], m)``."""
-    return BinaryCrossEntropyWithLogits.apply(Z, Y)
+def binary_cross_entropy_with_logits(Z: Any, Y: Any, sample_weight: Any = None) -> Tensor:
+    """The binary cross-entropy of sigmoid units, taken from their logits ``Z (n[L], m)``.
+
+    ``sample_weight`` (``(m,)``, non-negative) weighs the examples: ``Σ s_i L_i / Σ s_i``.
+    """
+    return BinaryCrossEntropyWithLogits.apply(Z, Y, sample_weight=sample_weight)
 
 
-def softmax_cross_entropy_with_logits(Z: Any, Y: Any) -> Tensor:
-    """The categorical cross-entropy of a softmax, from logits ``Z (K, m)`` and one-hot ``Y``."""
-    return SoftmaxCrossEntropyWithLogits.apply(Z, Y)
+def softmax_cross_entropy_with_logits(Z: Any, Y: Any, sample_weight: Any = None) -> Tensor:
+    """The categorical cross-entropy of a softmax, from logits ``Z (K, m)`` and one-hot ``Y``.
+
+    ``sample_weight`` (``(m,)``, non-negative) weighs the examples: ``Σ s_i L_i / Σ s_i``.
+    """
+    return SoftmaxCrossEntropyWithLogits.apply(Z, Y, sample_weight=sample_weight)
 
 
-def mean_squared_error(A: Any, Y: Any) -> Tensor:
-    """The mean squared error between ``A (n[L], m)`` and ``Y``, averaged over all entries."""
-    return MeanSquaredError.apply(A, Y)
+def mean_squared_error(A: Any, Y: Any, sample_weight: Any = None) -> Tensor:
+    """The mean squared error between ``A (n[L], m)`` and ``Y``, averaged over all entries.
+
+    ``sample_weight`` (``(m,)``, non-negative) weighs the examples: ``Σ s_i L_i / Σ s_i``.
+    """
+    return MeanSquaredError.apply(A, Y, sample_weight=sample_weight)

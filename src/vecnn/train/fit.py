@@ -1,7 +1,12 @@
 """The training loop: mini-batches, forward, cost, backward, optimizer step; per epoch, logs.
 
 One step on a batch of ``m_b`` examples (columns ``X_b (n[0], m_b)``, ``Y_b (n[L], m_b)``):
-``J = loss(Z[L], Y_b) + (λ/(2 m_b)) Σ ‖W[l]‖²``, ``J.backward()``, ``optimizer.step()``.
+``J = loss(Z[L], Y_b) + (λ/(2 m_b)) Σ ‖W[l]‖²``, ``J.backward()``, ``optimizer.step()``;
+with example weights ``s_b``, ``J = Σ s_i L_i / Σ s_i + (λ/(2 Σ s_i)) Σ ‖W[l]‖²``.
+
+``fit`` checks and prepares the data and settings once; a ``TrainingRun`` holds them and
+runs the loop: ``train`` (epochs) → ``train_epoch`` → per batch ``compute_gradients``
+then ``apply_step``.
 """
 
 from __future__ import annotations
@@ -9,12 +14,19 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from vecnn.autodiff.mode import no_grad
 from vecnn.backend import Array, errstate, xp
-from vecnn.data import check_X, encode_targets, minibatches, split_validation
+from vecnn.data import (
+    check_sample_weight,
+    check_X,
+    encode_targets,
+    minibatches,
+    split_validation,
+)
 from vecnn.losses import Loss, get_loss, l2_penalty
 from vecnn.nn.batchnorm import BatchNorm
 from vecnn.nn.layer import as_generator
@@ -30,21 +42,22 @@ from vecnn.optim import (
 from vecnn.train.callbacks import Callback, EarlyStopping
 from vecnn.train.history import History
 
+if TYPE_CHECKING:
+    from vecnn.train.network import Network
+
 
 class TrainingDivergedError(FloatingPointError):
-    """The cost became NaN or infinite; the weights are those before the failing step."""
+    """The cost became NaN or infinite; the weights are those before the failing step.
 
-
-def _examples_as_rows(matrix: Array, dtype: Any) -> Array:
-    """The C-ordered ``(m, n)`` array whose transpose is ``matrix (n, m)``.
-
-    Gathering a mini-batch is then a gather of contiguous rows, and the batch's
-    transposed view is the ``(n, m_b)`` matrix of the notation, with no further copy.
+    ``where`` says what happened and when (``"the cost became nan at epoch 3, step 40"``).
     """
-    return xp.ascontiguousarray(matrix.T, dtype=dtype)
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where or message
 
 
-def _make_optimizer(optimizer: Any, network: Any, lr: float) -> Optimizer:
+def _make_optimizer(optimizer: str | Optimizer, network: Network, lr: float) -> Optimizer:
     if isinstance(optimizer, Optimizer):
         own = {id(p) for p in network.parameters()}
         if not all(id(p) in own for p in optimizer.params):
@@ -59,8 +72,12 @@ SCHEDULES = ("cosine", "exponential", "inverse_time", "step")
 
 
 def _make_schedule(
-    schedule: Any, optimizer: Optimizer, epochs: int, initial_epoch: int = 0, lr: float = 1e-3
-) -> Any:
+    schedule: str | Callable[[int], float] | LRScheduler | None,
+    optimizer: Optimizer,
+    epochs: int,
+    initial_epoch: int = 0,
+    lr: float = 1e-3,
+) -> LRScheduler | _FunctionSchedule | None:
     """The learning-rate schedule stepped after each epoch, or None.
 
     ``schedule`` is an ``LRScheduler`` built on the optimizer, a function ``epoch → lr``
@@ -101,7 +118,9 @@ def _make_schedule(
 class _FunctionSchedule:
     """``lr = f(epoch)``: set before the first epoch, then after each one for the next."""
 
-    def __init__(self, optimizer: Optimizer, function: Any, epoch: int = 0) -> None:
+    def __init__(
+        self, optimizer: Optimizer, function: Callable[[int], float], epoch: int = 0
+    ) -> None:
         self.optimizer, self.function, self.epoch = optimizer, function, epoch
         optimizer.lr = float(function(epoch))
 
@@ -110,7 +129,9 @@ class _FunctionSchedule:
         self.optimizer.lr = float(self.function(self.epoch))
 
 
-def _callbacks(early_stopping: Any, callbacks: Iterable[Callback]) -> list[Callback]:
+def _callbacks(
+    early_stopping: int | EarlyStopping | None, callbacks: Iterable[Callback]
+) -> list[Callback]:
     chosen = list(callbacks)
     for callback in chosen:
         if not isinstance(callback, Callback):
@@ -135,14 +156,24 @@ def _correct(output: Array, Y: Array, task: str, threshold: float = 0.5) -> int:
     return int(xp.count_nonzero(((output >= threshold) == (Y >= 0.5)).all(axis=0)))
 
 
-def evaluate_arrays(network: Any, loss: Loss, X: Array, Y: Array, task: str) -> dict[str, float]:
-    """Cost and accuracy of ``network`` (in inference mode) on ``X``, ``Y`` in the notation."""
+def evaluate_arrays(
+    network: Network,
+    loss: Loss,
+    X: Array,
+    Y: Array,
+    task: str,
+    sample_weight: Array | None = None,
+) -> dict[str, float]:
+    """Cost and accuracy of ``network`` (in inference mode) on ``X``, ``Y`` in the notation.
+
+    ``sample_weight (m,)`` weighs the cost (``Σ s_i L_i / Σ s_i``); accuracy counts examples.
+    """
     was_training = network.training
     network.eval()
     try:
         with no_grad():
             output = network.logits(X) if loss.takes_logits else network.forward(X)
-            cost = loss(output, Y).item()
+            cost = loss(output, Y, sample_weight).item()
     finally:
         network.train(was_training)
     logs = {"loss": cost}
@@ -153,184 +184,331 @@ def evaluate_arrays(network: Any, loss: Loss, X: Array, Y: Array, task: str) -> 
 
 
 def fit(
-    network: Any,
+    network: Network,
     X: Any,
     Y: Any,
-    loss: Any = None,
-    optimizer: Any = "adam",
+    loss: str | Loss | None = None,
+    optimizer: str | Optimizer = "adam",
     lr: float = 1e-3,
     epochs: int = 10,
     batch_size: int | None = 32,
     shuffle: bool = True,
-    seed: Any = None,
-    validation_data: Any = None,
+    seed: int | xp.random.Generator | None = None,
+    validation_data: tuple[Any, ...] | None = None,
     validation_split: float = 0.0,
-    early_stopping: Any = None,
+    early_stopping: int | EarlyStopping | None = None,
     callbacks: Iterable[Callback] = (),
     verbose: int = 1,
     l2: float = 0.0,
     classes: Any = None,
-    schedule: Any = None,
+    schedule: str | Callable[[int], float] | LRScheduler | None = None,
     initial_epoch: int = 0,
+    sample_weight: Any = None,
 ) -> History:
-    """Train ``network`` on ``X (n[0], m)`` and ``Y``; see ``Network.fit`` for the arguments."""
+    """Train on ``X (n[0], m)`` and ``Y``; return the per-epoch ``History``.
+
+    This function is ``Network.fit`` (the network is ``self`` there).
+
+    - ``Y``: labels of length ``m`` (any values: strings too) or an indicator/one-hot
+      matrix ``(n[L], m)`` for classification; ``(n[L], m)`` or ``(m,)`` for regression.
+    - ``loss``: ``"binary_cross_entropy"`` (sigmoid outputs: binary, one-vs-rest,
+      multi-label), ``"categorical_cross_entropy"`` (softmax), ``"mse"``; None picks
+      the one that goes with the output activation.
+    - ``optimizer``: a name (``"sgd"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``) used with
+      ``lr``, or an optimizer built on ``network.parameters()``.
+    - ``batch_size=None`` is full-batch gradient descent; ``shuffle`` reshuffles each
+      epoch; ``seed`` restarts the network's generator (shuffling and dropout).
+    - ``validation_data=(X_val, Y_val)`` (or ``(X_val, Y_val, s_val)`` with weights) or
+      ``validation_split`` (the last fraction, after a shuffle) adds
+      ``val_loss``/``val_accuracy`` to the history.
+    - ``early_stopping``: a patience (int) or an ``EarlyStopping``; it restores the best
+      weights by default. ``callbacks``: ``Callback`` objects.
+    - ``l2``: λ of the penalty ``(λ/(2m)) Σ ‖W[l]‖²``. ``classes``: all the labels, when
+      ``Y`` may lack some (their order is kept).
+    - ``schedule``: the learning rate per epoch: ``"cosine"``, ``"exponential"``,
+      ``"inverse_time"`` (the textbook's ``α₀/(1 + decay·epoch)``), ``"step"``, a function
+      ``epoch → lr``, or an ``LRScheduler`` built on ``optimizer``.
+    - ``initial_epoch``: the epoch to start from when resuming (epochs before it are
+      taken as done: the schedule and the history's epoch numbers continue from it).
+    - ``sample_weight``: one non-negative weight ``s_i`` per example (``(m,)``, or a
+      number). A batch's cost is then ``J = Σ s_i L_i / Σ s_i + (λ/(2 Σ s_i)) Σ ‖W[l]‖²``
+      (its examples' weights; unit weights give the plain mean and ``m``); a batch whose
+      weights are all 0 is skipped. Accuracy counts examples, unweighted.
+
+    The history's ``loss`` is the mean over the epoch's examples of their batch's ``J``,
+    the cost the optimizer minimizes (the penalty included), as ``on_batch_end`` sees it;
+    ``val_loss`` is the data cost alone.
+
+    The optimizer used is ``network.optimizer_`` and the history ``network.history_``,
+    also after an interruption: on ``KeyboardInterrupt`` (or any error) training stops,
+    the network keeps its best weights (with early stopping) and the exception goes on.
+    A cost or gradient that becomes NaN or infinite stops training with a
+    ``TrainingDivergedError`` naming the epoch and step, before that step changes the
+    weights.
+
+    A later ``fit`` continues from the current weights and keeps the classes the first
+    one learned (so the output units keep their meaning): ``Y`` may lack some of them,
+    and a label that is not among them is a ValueError; pass ``classes`` to relabel.
+    """
     _check_settings(epochs, batch_size, lr, l2, validation_split)
     if not isinstance(initial_epoch, int) or not 0 <= initial_epoch < epochs:
         raise ValueError(f"initial_epoch must be in [0, epochs); got {initial_epoch!r}")
+    if classes is None and network._task in ("binary", "multiclass"):
+        classes = network.classes_
     loss_fn = get_loss(loss, network.output_activation)
     X = check_X(X, network.n_features, dtype=network.dtype)
     m = X.shape[1]
     targets = encode_targets(Y, m, network.n_outputs, loss_fn.name, classes)
+    weights = check_sample_weight(sample_weight, m)
     network.task, network.classes_ = targets.task, targets.classes
     rng = network.rng if seed is None else as_generator(seed)
     if seed is not None:
         network.set_rng(rng)
 
-    X_val = Y_val = None
+    data = Examples(X, targets.matrix, weights, network.dtype)
+    validation = None
     if validation_data is not None:
-        X_val, Y_raw = _unpack_validation(validation_data)
-        X_val = check_X(X_val, network.n_features, dtype=network.dtype, name="X_val")
-        Y_val = encode_targets(
-            Y_raw, X_val.shape[1], network.n_outputs, loss_fn.name, targets.classes
-        ).matrix.astype(network.dtype)
+        validation = _validation_examples(network, loss_fn, validation_data, targets.classes)
     elif validation_split:
         train_index, val_index = split_validation(m, validation_split, rng)
-        X_val, Y_val = X[:, val_index], targets.matrix[:, val_index].astype(network.dtype)
-        X, targets.matrix = X[:, train_index], targets.matrix[:, train_index]
+        data, validation = data.subset(train_index), data.subset(val_index)
 
-    run = _Run(
+    run = TrainingRun(
         network=network,
         loss=loss_fn,
         optimizer=_make_optimizer(optimizer, network, lr),
-        X_rows=_examples_as_rows(X, network.dtype),
-        Y_rows=_examples_as_rows(targets.matrix, network.dtype),
-        validation=None if X_val is None else (X_val, Y_val),
+        data=data,
+        validation=validation,
         task=targets.task,
         batch_size=batch_size,
         shuffle=shuffle,
         rng=rng,
         l2=l2,
-        hooks=_callbacks(early_stopping, callbacks),
+        callbacks=_callbacks(early_stopping, callbacks),
         verbose=verbose,
     )
     run.scheduler = _make_schedule(schedule, run.optimizer, epochs, initial_epoch, lr)
-    return run.epochs(initial_epoch, epochs)
+    return run.train(initial_epoch, epochs)
 
 
-class _Run:
-    """One call of ``fit``: the prepared data and settings, and the loop over epochs.
+class Examples:
+    """Training examples kept example-contiguous: ``X`` and ``Y`` as C-ordered rows.
 
-    ``network.history_`` is the ``History`` being filled and ``network.optimizer_`` the
-    optimizer: both stay reachable when training stops early or is interrupted.
+    ``X_rows (m, n[0])`` and ``Y_rows (m, n[L])`` are the transposes of ``X (n[0], m)`` and
+    ``Y (n[L], m)``: a mini-batch is a gather of rows, and its transposed view is the
+    ``(n, m_b)`` matrix of the notation, with no further copy. ``weights (m,)`` or None.
     """
 
-    def __init__(self, **settings: Any) -> None:
-        self.__dict__.update(settings)
-        self.scheduler: Any = None
-        self.history = History()
-        self.step = 0
-        self.weights = [
-            p for name, p in self.network.named_parameters().items() if name.startswith("W[")
-        ]
-        self.threshold = 0.0 if self.loss.takes_logits else 0.5
-        self.network.history_ = self.history
-        self.network.optimizer_ = self.optimizer
-        self.smallest = (
-            2 if any(isinstance(layer, BatchNorm) for layer in self.network.layers) else 1
+    def __init__(self, X: Array, Y: Array, weights: Array | None, dtype: Any) -> None:
+        self.X_rows = xp.ascontiguousarray(X.T, dtype=dtype)
+        self.Y_rows = xp.ascontiguousarray(Y.T, dtype=dtype)
+        self.weights = weights
+
+    @property
+    def m(self) -> int:
+        return self.X_rows.shape[0]
+
+    def columns(self, index: Array | None = None) -> tuple[Array, Array, Array | None]:
+        """``(X, Y, s)`` of the examples ``index`` (all when None) as ``(n, m_b)`` columns."""
+        if index is None:
+            return self.X_rows.T, self.Y_rows.T, self.weights
+        s = None if self.weights is None else self.weights[index]
+        return self.X_rows[index].T, self.Y_rows[index].T, s
+
+    def subset(self, index: Array) -> Examples:
+        X, Y, s = self.columns(index)
+        return Examples(X, Y, s, self.X_rows.dtype)
+
+
+def _validation_examples(
+    network: Network, loss: Loss, validation_data: Any, classes: Array | None
+) -> Examples:
+    """``validation_data = (X_val, Y_val)`` or ``(X_val, Y_val, s_val)``, checked and encoded."""
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        raise ValueError(
+            "validation_data must be a pair (X_val, Y_val) or a triple (X_val, Y_val, s_val)"
         )
+    X_val, Y_val, *s_val = validation_data
+    X_val = check_X(X_val, network.n_features, dtype=network.dtype, name="X_val")
+    m_val = X_val.shape[1]
+    Y_val = encode_targets(Y_val, m_val, network.n_outputs, loss.name, classes).matrix
+    weights = check_sample_weight(s_val[0], m_val, "s_val") if s_val else None
+    return Examples(X_val, Y_val, weights, network.dtype)
+
+
+@dataclass
+class EpochTotals:
+    """What an epoch adds up over its batches: ``Σ m_b J_b``, correct predictions, examples."""
+
+    cost: float = 0.0
+    correct: int = 0
+    examples: int = 0
+
+
+@dataclass(eq=False)
+class TrainingRun:
+    """One call of ``fit``: the prepared data and settings, and the loop over epochs.
+
+    ``train`` runs the epochs, ``train_epoch`` one pass over ``batches()``; per batch,
+    ``compute_gradients`` (forward, cost, backward: each parameter's ``.grad``) then
+    ``apply_step`` (the optimizer's update). ``network.history_`` is the ``History``
+    being filled and ``network.optimizer_`` the optimizer: both stay reachable when
+    training stops early or is interrupted.
+    """
+
+    network: Network
+    loss: Loss
+    optimizer: Optimizer
+    data: Examples
+    validation: Examples | None
+    task: str
+    batch_size: int | None
+    shuffle: bool
+    rng: xp.random.Generator
+    l2: float
+    callbacks: list[Callback]
+    verbose: int
+    scheduler: LRScheduler | _FunctionSchedule | None = None
+    history: History = field(default_factory=History)
+    epoch: int = 0  # the epoch being trained
+    step: int = 0  # optimizer steps so far in this fit
+
+    def __post_init__(self) -> None:
+        network = self.network
+        network.history_ = self.history
+        network.optimizer_ = self.optimizer
+        self.weights = [p for name, p in network.named_parameters().items() if name[0] == "W"]
+        self.threshold = 0.0 if self.loss.takes_logits else 0.5
+        # batch norm estimates a variance: a last batch of one example joins the one before
+        self.smallest_batch = 2 if any(isinstance(x, BatchNorm) for x in network.layers) else 1
         # Batch norm's running statistics move in the forward pass: kept to put them back
         # when that step turns out to diverge (they are (n, 1) columns: cheap to copy).
-        self.buffers = list(self.network.named_buffers().values())
+        self.buffers = list(network.named_buffers().values())
         self.buffers_before: list[Array] = []
 
-    def epochs(self, first: int, epochs: int) -> History:
+    # ------------------------------------------------------------------- epochs
+    def train(self, first: int, epochs: int) -> History:
         """Epochs ``first … epochs − 1``; on an interruption, the best weights, then re-raise."""
-        network, hooks = self.network, self.hooks
+        network = self.network
         network.stop_training = False
         network.train()
-        for hook in hooks:
-            hook.on_train_begin(network)
+        for callback in self.callbacks:
+            callback.on_train_begin(network)
         try:
             # The loop finds NaN and infinity itself (and stops on them): no NumPy warnings.
             with errstate(over="ignore", invalid="ignore", divide="ignore"):
                 for epoch in range(first, epochs):
-                    if self.epoch(epoch, epochs):
+                    self.epoch = epoch
+                    if self.train_epoch(epochs):
                         self.history.stopped_epoch = epoch
                         break
         finally:  # also on KeyboardInterrupt or divergence: the best weights, then eval mode
-            for hook in hooks:
-                hook.on_train_end(network)
-                if isinstance(hook, EarlyStopping) and hook.restore_best_weights:
-                    self.history.best_epoch = hook.best_epoch
+            for callback in self.callbacks:
+                callback.on_train_end(network)
+                if isinstance(callback, EarlyStopping) and callback.restore_best_weights:
+                    self.history.best_epoch = callback.best_epoch
             network.eval()
         return self.history
 
-    def epoch(self, epoch: int, epochs: int) -> bool:
-        """One epoch with its callbacks and record; True when training should stop."""
-        network, hooks = self.network, self.hooks
-        for hook in hooks:
-            hook.on_epoch_begin(network, epoch)
-        logs = self.one_epoch(epoch)
+    def train_epoch(self, epochs: int) -> bool:
+        """One pass over the data with its callbacks and record; True when training should stop."""
+        network, epoch = self.network, self.epoch
+        for callback in self.callbacks:
+            callback.on_epoch_begin(network, epoch)
+        started = time.perf_counter()
+        totals = EpochTotals()
+        for X_b, Y_b, s_b in self.batches():
+            totals.examples += X_b.shape[1]
+            if s_b is not None and not s_b.any():
+                continue  # every example of the batch weighs 0: nothing to learn from it
+            cost, output = self.compute_gradients(X_b, Y_b, s_b)
+            self.apply_step(cost)
+            totals.cost += cost * X_b.shape[1]
+            if self.task != "regression":
+                totals.correct += _correct(output, Y_b, self.task, self.threshold)
+            for callback in self.callbacks:
+                callback.on_batch_end(network, self.step, {"loss": cost})
+            self.step += 1
+        logs = self.epoch_logs(totals, started)
         self.history.record(epoch, logs)
         if self.verbose:
             _print_epoch(epoch, epochs, logs)
         stop = False
-        for hook in hooks:
-            stop = bool(hook.on_epoch_end(network, epoch, logs)) or stop
+        for callback in self.callbacks:
+            stop = bool(callback.on_epoch_end(network, epoch, logs)) or stop
         return stop or network.stop_training
 
-    def one_epoch(self, epoch: int) -> dict[str, float]:
-        """One pass over the data in mini-batches; the epoch's logs."""
-        network, loss, opt = self.network, self.loss, self.optimizer
-        classifying = self.task != "regression"
-        started = time.perf_counter()
-        total_cost, total_correct = 0.0, 0
-        batches = _batches(
-            self.X_rows, self.Y_rows, self.batch_size, self.rng, self.shuffle, self.smallest
-        )
-        for X_b, Y_b in batches:
-            m_b = X_b.shape[1]
-            if self.buffers:
-                self.buffers_before = [buffer.copy() for buffer in self.buffers]
-            output = network.logits(X_b) if loss.takes_logits else network.forward(X_b)
-            cost = loss(output, Y_b)
-            penalty = l2_penalty(self.weights, self.l2, m_b)
-            J = cost if penalty is None else cost + penalty
-            value = J.item()
-            cost_value = value if penalty is None else cost.item()
-            if not math.isfinite(value):
-                raise self.diverged(epoch, f"the cost became {value}")
-            opt.zero_grad()
-            J.backward()
-            if not _finite_gradients(opt):
-                raise self.diverged(epoch, f"a gradient became infinite or NaN (cost {value:.4g})")
-            opt.step()
-            total_cost += cost_value * m_b
-            if classifying:
-                total_correct += _correct(output.data, Y_b, self.task, self.threshold)
-            for hook in self.hooks:
-                hook.on_batch_end(network, self.step, {"loss": value})
-            self.step += 1
-        m = self.X_rows.shape[0]
-        logs = {"loss": total_cost / m}
-        if classifying:
-            logs["accuracy"] = total_correct / m
+    def batches(self) -> Iterator[tuple[Array, Array, Array | None]]:
+        """``(X_b, Y_b, s_b)`` of each mini-batch of one epoch, as ``(n, m_b)`` columns.
+
+        Full-batch gradient descent without shuffling uses the data as it is, with no
+        copy. A last batch smaller than ``smallest_batch`` joins the one before.
+        """
+        m, batch_size = self.data.m, self.batch_size
+        if (batch_size is None or batch_size >= m) and not self.shuffle:
+            yield self.data.columns()
+            return
+        indices = list(minibatches(m, batch_size, self.rng, self.shuffle))
+        if len(indices) > 1 and len(indices[-1]) < self.smallest_batch:
+            indices[-2:] = [xp.concatenate(indices[-2:])]
+        for index in indices:
+            yield self.data.columns(index)
+
+    # -------------------------------------------------------------------- steps
+    def compute_gradients(self, X_b: Array, Y_b: Array, s_b: Array | None) -> tuple[float, Array]:
+        """Forward, cost ``J`` and backward on one batch; ``J`` and the output ``(n[L], m_b)``.
+
+        Each parameter's ``.grad`` then holds ``∂J/∂p``. A non-finite ``J`` raises
+        ``TrainingDivergedError`` before any gradient is computed.
+        """
+        network, loss = self.network, self.loss
+        if self.buffers:
+            self.buffers_before = [buffer.copy() for buffer in self.buffers]
+        output = network.logits(X_b) if loss.takes_logits else network.forward(X_b)
+        J = loss(output, Y_b, s_b)
+        m_b = X_b.shape[1] if s_b is None else float(s_b.sum())
+        penalty = l2_penalty(self.weights, self.l2, m_b)
+        if penalty is not None:
+            J = J + penalty
+        cost = J.item()
+        if not math.isfinite(cost):
+            raise self.diverged(f"the cost became {cost}")
+        self.optimizer.zero_grad()
+        J.backward()
+        return cost, output.data
+
+    def apply_step(self, cost: float) -> None:
+        """The optimizer's update from the gradients, unless one is NaN or infinite."""
+        if not _finite_gradients(self.optimizer):
+            raise self.diverged(f"a gradient became infinite or NaN (cost {cost:.4g})")
+        self.optimizer.step()
+
+    def epoch_logs(self, totals: EpochTotals, started: float) -> dict[str, float]:
+        """The epoch's logs: ``loss``, ``accuracy``, validation, ``lr``, ``time``; then the
+        schedule moves the learning rate on for the next epoch."""
+        logs = {"loss": totals.cost / totals.examples}
+        if self.task != "regression":
+            logs["accuracy"] = totals.correct / totals.examples
         if self.validation is not None:
-            val = evaluate_arrays(network, loss, *self.validation, self.task)
+            X_val, Y_val, s_val = self.validation.columns()
+            val = evaluate_arrays(self.network, self.loss, X_val, Y_val, self.task, s_val)
             logs.update({f"val_{key}": value for key, value in val.items()})
-        logs["lr"] = opt.lr
+        logs["lr"] = self.optimizer.lr
         logs["time"] = time.perf_counter() - started
         if self.scheduler is not None:
             self.scheduler.step()
         return logs
 
-    def diverged(self, epoch: int, what: str) -> TrainingDivergedError:
+    def diverged(self, what: str) -> TrainingDivergedError:
+        """The error for a step that diverged; batch norm's statistics as before that step."""
         for buffer, before in zip(self.buffers, self.buffers_before, strict=False):
             xp.copyto(buffer, before)  # the failing step leaves no trace
+        where = f"{what} at epoch {self.epoch + 1}, step {self.step + 1}"
         return TrainingDivergedError(
-            f"{what} at epoch {epoch + 1}, step {self.step + 1}: training stopped before that "
-            f"step changed the weights. Try a lower learning rate (lr={self.optimizer.lr:g} "
-            "now) or scale the inputs (standardize each feature)"
+            f"{where}: training stopped before that step changed the weights. Try a lower "
+            f"learning rate (lr={self.optimizer.lr:g} now) or scale the inputs (standardize "
+            "each feature)",
+            where=where,
         )
 
 
@@ -342,31 +520,6 @@ def _finite_gradients(optimizer: Optimizer) -> bool:
         if g is not None and not math.isfinite(float(g.sum())) and not xp.isfinite(g).all():
             return False  # (a sum of finite values can overflow: then the closer look passes)
     return True
-
-
-def _batches(
-    X_rows: Array,
-    Y_rows: Array,
-    batch_size: int | None,
-    rng: Any,
-    shuffle: bool,
-    smallest: int = 1,
-) -> Any:
-    """``(X_b, Y_b)`` of each mini-batch of one epoch, as ``(n, m_b)`` views of gathered rows.
-
-    Full-batch gradient descent without shuffling uses the data as it is, with no copy. A
-    last batch smaller than ``smallest`` joins the one before (batch norm needs 2 examples
-    to estimate a variance).
-    """
-    m = X_rows.shape[0]
-    if (batch_size is None or batch_size >= m) and not shuffle:
-        yield X_rows.T, Y_rows.T
-        return
-    indices = list(minibatches(m, batch_size, rng, shuffle))
-    if len(indices) > 1 and len(indices[-1]) < smallest:
-        indices[-2:] = [xp.concatenate(indices[-2:])]
-    for index in indices:
-        yield X_rows[index].T, Y_rows[index].T
 
 
 def _check_settings(epochs: Any, batch_size: Any, lr: Any, l2: Any, validation_split: Any) -> None:
@@ -385,14 +538,6 @@ def _check_settings(epochs: Any, batch_size: Any, lr: Any, l2: Any, validation_s
         raise ValueError(f"l2 must be a non-negative number; got {l2!r}")
     if not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
         raise ValueError(f"validation_split must be in [0, 1); got {validation_split!r}")
-
-
-def _unpack_validation(validation_data: Any) -> tuple[Any, Any]:
-    try:
-        X_val, Y_val = validation_data
-    except (TypeError, ValueError):
-        raise ValueError("validation_data must be a pair (X_val, Y_val)") from None
-    return X_val, Y_val
 
 
 def _print_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> None:

@@ -25,6 +25,13 @@ class History:
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
 
+    def extend(self, later: History) -> None:
+        """Append the epochs of ``later`` (a following fit) after these, numbered on."""
+        offset = len(self.epoch)
+        values = later.history
+        for i in range(len(later)):
+            self.record(offset + i, {key: series[i] for key, series in values.items()})
+
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from vecnn import metrics
@@ -12,9 +11,7 @@ from vecnn.data import check_X, encode_targets
 from vecnn.losses import get_loss
 from vecnn.nn.dropout import Dropout
 from vecnn.nn.sequential import Sequential
-from vecnn.train.callbacks import Callback
 from vecnn.train.fit import evaluate_arrays, fit
-from vecnn.train.history import History
 
 
 class Network(Sequential):
@@ -62,84 +59,7 @@ class Network(Sequential):
                 layer.rng = rng
 
     # ---------------------------------------------------------------- training
-    def fit(
-        self,
-        X: Any,
-        Y: Any,
-        loss: Any = None,
-        optimizer: Any = "adam",
-        lr: float = 1e-3,
-        epochs: int = 10,
-        batch_size: int | None = 32,
-        shuffle: bool = True,
-        seed: Any = None,
-        validation_data: Any = None,
-        validation_split: float = 0.0,
-        early_stopping: Any = None,
-        callbacks: Iterable[Callback] = (),
-        verbose: int = 1,
-        l2: float = 0.0,
-        classes: Any = None,
-        schedule: Any = None,
-        initial_epoch: int = 0,
-    ) -> History:
-        """Train on ``X (n[0], m)`` and ``Y``; return the per-epoch ``History``.
-
-        - ``Y``: labels of length ``m`` (any values: strings too) or an indicator/one-hot
-          matrix ``(n[L], m)`` for classification; ``(n[L], m)`` or ``(m,)`` for regression.
-        - ``loss``: ``"binary_cross_entropy"`` (sigmoid outputs: binary, one-vs-rest,
-          multi-label), ``"categorical_cross_entropy"`` (softmax), ``"mse"``; None picks
-          the one that goes with the output activation.
-        - ``optimizer``: a name (``"sgd"``, ``"rmsprop"``, ``"adam"``, ``"adamw"``) used with
-          ``lr``, or an optimizer built on ``network.parameters()``.
-        - ``batch_size=None`` is full-batch gradient descent; ``shuffle`` reshuffles each
-          epoch; ``seed`` restarts the network's generator (shuffling and dropout).
-        - ``validation_data=(X_val, Y_val)`` or ``validation_split`` (the last fraction,
-          after a shuffle) adds ``val_loss``/``val_accuracy`` to the history.
-        - ``early_stopping``: a patience (int) or an ``EarlyStopping``; it restores the best
-          weights by default. ``callbacks``: ``Callback`` objects.
-        - ``l2``: λ of the penalty ``(λ/(2m)) Σ ‖W[l]‖²``. ``classes``: all the labels, when
-          ``Y`` may lack some (their order is kept).
-        - ``schedule``: the learning rate per epoch: ``"cosine"``, ``"exponential"``,
-          ``"inverse_time"`` (the textbook's ``α₀/(1 + decay·epoch)``), ``"step"``, a function
-          ``epoch → lr``, or an ``LRScheduler`` built on ``optimizer``.
-        - ``initial_epoch``: the epoch to start from when resuming (epochs before it are
-          taken as done: the schedule and the history's epoch numbers continue from it).
-
-        The optimizer used is ``network.optimizer_`` and the history ``network.history_``,
-        also after an interruption: on ``KeyboardInterrupt`` (or any error) training stops,
-        the network keeps its best weights (with early stopping) and the exception goes on.
-        A cost or gradient that becomes NaN or infinite stops training with a
-        ``TrainingDivergedError`` naming the epoch and step, before that step changes the
-        weights.
-
-        A later ``fit`` continues from the current weights and keeps the classes the first
-        one learned (so the output units keep their meaning): ``Y`` may lack some of them,
-        and a label that is not among them is a ValueError; pass ``classes`` to relabel.
-        """
-        if classes is None and self._task in ("binary", "multiclass"):
-            classes = self.classes_
-        return fit(
-            self,
-            X,
-            Y,
-            loss=loss,
-            optimizer=optimizer,
-            lr=lr,
-            epochs=epochs,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            validation_data=validation_data,
-            validation_split=validation_split,
-            early_stopping=early_stopping,
-            callbacks=callbacks,
-            verbose=verbose,
-            l2=l2,
-            classes=classes,
-            schedule=schedule,
-            initial_epoch=initial_epoch,
-        )
+    fit = fit  # train.fit.fit, whose first parameter is the network: the method itself
 
     # -------------------------------------------------------------- prediction
     def predict_proba(self, X: Any) -> Array:

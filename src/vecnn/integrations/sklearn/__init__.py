@@ -30,12 +30,9 @@ What scikit-learn's MLP lacks: ``dropout`` (rate after each hidden layer), ``bat
 ``a ≥ threshold``.
 
 Class weights are per-example weights on the cost (``s_i`` above), combined with
-``sample_weight`` by multiplication: a weighted one-hot ``Y`` for the softmax (the fused
-loss computes ``softmax(Z) Σ_k y_k − Y`` already), a weighted logistic loss node
-(``_WeightedSigmoidCrossEntropy``) for sigmoid units, ``√s`` on both sides of the squared
-error for the regressor. The training loop is the adapter's own, built from vecnn's
-pieces (``Network.logits``, the fused losses, ``l2_penalty``, the optimizers,
-``minibatches``): ``Network.fit`` has no sample weights and a Keras-style stopping rule.
+``sample_weight`` by multiplication. Training is ``Network.fit`` (its mini-batches, its
+``sample_weight`` and ``l2``, the fused losses), called by ``_fit_stochastic`` with
+scikit-learn's stopping rule as a callback (``_stopping.py``).
 
 dtype: the network computes in ``X``'s floating dtype, float32 or float64 (integers and
 other inputs become float64), so float32 data stays float32 end to end.
@@ -43,9 +40,6 @@ other inputs become float64), so float32 data stays float32 end to end.
 
 from __future__ import annotations
 
-from vecnn.integrations.sklearn._losses import (
-    _WeightedSigmoidCrossEntropy as _WeightedSigmoidCrossEntropy,
-)
 from vecnn.integrations.sklearn.classifier import MLPClassifier, NeuronClassifier
 from vecnn.integrations.sklearn.regressor import MLPRegressor
 

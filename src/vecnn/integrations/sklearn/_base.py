@@ -1,13 +1,15 @@
-"""The estimators' shared base: parameters, the network, prediction, pickling."""
+"""The estimators' shared base: parameters, the network, fitting, prediction, pickling."""
 
 from __future__ import annotations
 
 import math
+import warnings
 from numbers import Integral
-from typing import Any
+from typing import Any, NamedTuple
 
 from vecnn.autodiff.mode import no_grad
 from vecnn.backend import Array, xp
+from vecnn.data import check_sample_weight
 from vecnn.integrations.sklearn._checks import (
     _FLOATS,
     ACTIVATION_NAMES,
@@ -17,34 +19,50 @@ from vecnn.integrations.sklearn._checks import (
     _check_choice,
     _check_int,
     _check_real,
+    _derive_seed,
     _hidden_sizes,
 )
 from vecnn.integrations.sklearn._compat import (
     BaseEstimator,
+    ConvergenceWarning,
     check_is_fitted,
+    column_or_1d,
+    train_test_split,
     validate_data,
 )
-from vecnn.integrations.sklearn._loop import _TrainingLoop
 from vecnn.integrations.sklearn._pickling import _freeze, _thaw
+from vecnn.integrations.sklearn._stopping import HeldOut, StoppingRule
+from vecnn.losses import Loss
 from vecnn.nn import Activation, BatchNorm, Dense, Dropout
 from vecnn.optim import SGD, Adam, AdamW, Optimizer, RMSProp
-from vecnn.train import History, Network
+from vecnn.train import History, Network, TrainingDivergedError
+
+
+class Architecture(NamedTuple):
+    """The hidden layers an estimator's parameters ask for."""
+
+    sizes: tuple[int, ...]
+    activation: str
+    dropout: float
+    batch_norm: bool
+
 
 # The output activation as scikit-learn's ``out_activation_`` names it.
 _OUT_NAMES = {"softmax": "softmax", "sigmoid": "logistic", "linear": "identity"}
 
 
 # ------------------------------------------------------------------------ the base
-class _VecnnMLP(_TrainingLoop, BaseEstimator):
-    """What the three estimators share: checks, the network, the training loop, pickling."""
+class _VecnnMLP(BaseEstimator):
+    """What the three estimators share: checks, the network, fitting, pickling."""
 
     _is_classifier = False
+    _loss: Loss | None = None  # None: the loss that goes with the output activation
 
     # Each subclass lists its own parameters in ``__init__`` (scikit-learn reads them from
     # the signature); these give the architecture.
-    def _architecture(self) -> tuple[tuple[int, ...], str, float, bool]:
-        """``(hidden sizes, hidden activation, dropout rate, batch_norm)``."""
-        return (
+    def _architecture(self) -> Architecture:
+        """The hidden layers' sizes, activation, dropout rate and batch normalization."""
+        return Architecture(
             _hidden_sizes(self.hidden_layer_sizes),
             ACTIVATION_NAMES[_check_choice("activation", self.activation, ACTIVATION_NAMES)],
             _check_real("dropout", self.dropout, 0.0, 1.0, "left"),
@@ -141,6 +159,174 @@ class _VecnnMLP(_TrainingLoop, BaseEstimator):
         kind = Adam if self.solver == "adam" else AdamW
         betas = (float(self.beta_1), float(self.beta_2))
         return kind(params, lr, betas=betas, eps=float(self.epsilon))
+
+    # ------------------------------------------------------------------ fitting
+    def _fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        validation_data: Any = None,
+        incremental: bool = False,
+        classes: Any = None,
+    ) -> Any:
+        """``fit`` (``incremental=False``) and ``partial_fit``: checks, then ``_fit_stochastic``."""
+        self._check_hyperparameters()
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        first = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+        if incremental and first and self._is_classifier and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            dtype=_FLOATS,
+            multi_output=True,
+            y_numeric=not self._is_classifier,
+            reset=first,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        mode = "new" if first else ("subset" if incremental else "same")
+        Y, output, task, index = self._encode(y, mode, classes)
+        class_weights = None if index is None else self._class_weights(index, incremental)
+        weights = check_sample_weight(sample_weight, X.shape[0])
+        if class_weights is not None:
+            weights = class_weights if weights is None else weights * class_weights
+        if weights is not None and (weights == 1).all():
+            weights = None  # unit weights: exactly the unweighted computation
+        seed = _derive_seed(self.random_state)
+        if first:
+            self._initialize(X.shape[1], Y.shape[1], output, task, X.dtype, seed)
+        elif self._spec(X.shape[1], Y.shape[1], output) != self._fitted_spec:
+            raise ValueError(
+                "warm_start/partial_fit: the network's architecture (hidden_layer_sizes, "
+                "activation, dropout, batch_norm, outputs) changed since the last fit; set "
+                "warm_start=False to start again"
+            )
+        elif self.early_stopping and self.validation_scores_ is None:
+            self.validation_scores_, self.best_validation_score_ = [], -math.inf
+        network = self.network_
+        if not incremental or network.optimizer_ is None:
+            network.optimizer_ = self._make_optimizer()
+        held_out = None
+        if validation_data is not None:
+            held_out = self._validation_data(validation_data)
+        elif self.early_stopping and not incremental:
+            train, held_out = self._validation_split(X, y, Y, weights, seed)
+            X, Y, weights = X[train], Y[train], None if weights is None else weights[train]
+        if held_out is not None and self.validation_loss_curve_ is None:
+            self.validation_loss_curve_ = []
+        self._fit_stochastic(X, Y, weights, held_out, incremental)
+        return self
+
+    def _validation_data(self, validation_data: Any) -> HeldOut:
+        """``validation_data = (X_val, y_val)``, checked as ``X`` and ``y`` are."""
+        try:
+            X_val, y_val = validation_data
+        except (TypeError, ValueError):
+            raise ValueError("validation_data must be a pair (X_val, y_val)") from None
+        X_val, y_val = validate_data(
+            self, X_val, y_val, dtype=_FLOATS, multi_output=True, reset=False
+        )
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        return HeldOut(X_val, self._encode(y_val, "subset", None)[0], y_val, None)
+
+    def _validation_split(
+        self, X: Array, y: Array, Y: Array, weights: Array | None, seed: int
+    ) -> tuple[Array, HeldOut]:
+        """``validation_fraction`` of the examples held out (stratified for labels): the
+        indices of the rest, and the held-out examples."""
+        stratify = y if self._is_classifier and y.ndim == 1 else None
+        train, val = train_test_split(
+            xp.arange(X.shape[0]),
+            test_size=self.validation_fraction,
+            random_state=seed,
+            stratify=stratify,
+        )
+        if len(val) < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' or the size "
+                "of your dataset."
+            )
+        return train, HeldOut(X[val], Y[val], y[val], None if weights is None else weights[val])
+
+    def _batch_size(self, m: int) -> int:
+        if isinstance(self.batch_size, str):
+            return min(200, m)
+        if self.batch_size > m:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is going to be "
+                "clipped",
+                stacklevel=5,
+            )
+        return min(int(self.batch_size), m)
+
+    def _fit_stochastic(
+        self,
+        X: Array,
+        Y: Array,
+        weights: Array | None,
+        held_out: HeldOut | None,
+        incremental: bool,
+    ) -> None:
+        """``Network.fit`` on ``X (m, n[0])``, ``Y (m, n[L])`` (rows; it gets ``X.T``, ``Y.T``)
+        until scikit-learn's stopping rule holds; one epoch for ``partial_fit``."""
+        network = self.network_
+        m = X.shape[0]
+        if m < 2 and self._architecture().batch_norm:
+            raise ValueError(
+                f"batch_norm=True needs at least 2 samples to train; got n_samples = {m}"
+            )
+        rule = StoppingRule(self, m, held_out, self.early_stopping and not incremental)
+        validation = None
+        if held_out is not None:
+            w = held_out.w if held_out.w is not None and held_out.w.any() else None
+            validation = (held_out.X.T, held_out.Y.T, w)
+        if not incremental:
+            self.n_iter_ = 0
+        earlier = network.history_
+        try:
+            network.fit(
+                X.T,
+                Y.T,
+                loss=self._loss,
+                optimizer=network.optimizer_,
+                epochs=1 if incremental else self.max_iter,
+                batch_size=self._batch_size(m),
+                shuffle=self.shuffle,
+                validation_data=validation,
+                callbacks=[rule],
+                verbose=0,
+                l2=float(self.alpha),
+                classes=getattr(self, "classes_", None) if self._task_has_classes() else None,
+                sample_weight=weights,
+            )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.", stacklevel=4)
+        except TrainingDivergedError as error:
+            raise TrainingDivergedError(
+                f"{error.where}: training stopped before that step changed the weights. Try a "
+                f"lower learning_rate_init ({network.optimizer_.lr:g} now) or scale the inputs "
+                "(e.g. StandardScaler in a Pipeline)",
+                where=error.where,
+            ) from None
+        finally:  # partial_fit and warm starts add their epochs to the earlier ones
+            if network.history_ is not earlier:
+                earlier.extend(network.history_)
+                network.history_ = earlier
+        if not incremental and not rule.stopped and self.n_iter_ == self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+    def _task_has_classes(self) -> bool:
+        return self._is_classifier and not getattr(self, "_multilabel", False)
 
     # --------------------------------------------------------------- prediction
     def _logits(self, X: Any) -> Array:

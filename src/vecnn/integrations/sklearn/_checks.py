@@ -8,7 +8,6 @@ from typing import Any
 
 from vecnn.backend import Array, xp
 from vecnn.integrations.sklearn._compat import (
-    check_array,
     check_random_state,
 )
 
@@ -97,28 +96,3 @@ def _unique_labels(labels: Any) -> Array:
         raise ValueError(
             "Mix of label input types (string and number): give all labels one type"
         ) from None
-
-
-def _check_sample_weight(sample_weight: Any, m: int, dtype: Any) -> Array | None:
-    if sample_weight is None:
-        return None
-    if isinstance(sample_weight, Real):
-        return xp.full(m, sample_weight, dtype=dtype)
-    weights = check_array(
-        sample_weight, ensure_2d=False, dtype=dtype, input_name="sample_weight", order="C"
-    )
-    if weights.ndim != 1:
-        raise ValueError(
-            f"Sample weights must be 1D array or scalar; got shape {weights.shape} instead."
-        )
-    if weights.shape[0] != m:
-        raise ValueError(
-            f"sample_weight.shape == {weights.shape}, expected ({m},): one weight per sample."
-        )
-    if not xp.isfinite(weights).all():
-        raise ValueError("Input sample_weight contains NaN or infinity.")
-    if (weights < 0).any():
-        raise ValueError("Negative values in data passed to sample_weight.")
-    if not weights.any():
-        raise ValueError("Sample weights must contain at least one non-zero number.")
-    return weights

@@ -6,9 +6,8 @@ import math
 from typing import Any
 
 from vecnn.backend import Array
-from vecnn.integrations.sklearn._checks import (
-    _check_real,
-)
+from vecnn.integrations.sklearn._base import Architecture
+from vecnn.integrations.sklearn._checks import _check_real
 from vecnn.integrations.sklearn._classifier import _VecnnClassifier
 
 
@@ -151,8 +150,8 @@ class NeuronClassifier(_VecnnClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.class_weight = class_weight
 
-    def _architecture(self) -> tuple[tuple[int, ...], str, float, bool]:
-        return ((), "linear", 0.0, False)
+    def _architecture(self) -> Architecture:
+        return Architecture((), "linear", 0.0, False)
 
     def _head(self) -> str:
         return "softmax"

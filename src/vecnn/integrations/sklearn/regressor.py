@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import Array, xp
 from vecnn.integrations.sklearn._base import _VecnnMLP
 from vecnn.integrations.sklearn._compat import (
     RegressorMixin,
     r2_score,
 )
+from vecnn.losses import MeanSquaredError
+
+
+class HalfSquaredError(MeanSquaredError):
+    """Half the mean squared error, scikit-learn's ``MLPRegressor`` cost:
+    ``L_i = (1/(2 n[L])) Σ_k (a_k − y_k)²``."""
+
+    def __call__(self, A: Any, Y: Any, sample_weight: Any = None) -> Tensor:
+        return super().__call__(A, Y, sample_weight) * 0.5
 
 
 class MLPRegressor(RegressorMixin, _VecnnMLP):
@@ -22,6 +32,7 @@ class MLPRegressor(RegressorMixin, _VecnnMLP):
     """
 
     _score_function = staticmethod(r2_score)
+    _loss = HalfSquaredError()
 
     def __init__(
         self,
