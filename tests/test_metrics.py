@@ -340,7 +340,7 @@ def test_lengths_differ():
 
 
 def test_transposed_targets_get_a_hint():
-    with pytest.raises(ShapeError, match=r"pass \.T"):
+    with pytest.raises(ShapeError, match=r"pass y_pred\.T"):
         metrics.mean_squared_error(np.zeros((2, 5)), np.zeros((5, 2)))
     with pytest.raises(ShapeError, match="column"):
         metrics.accuracy_score(np.zeros((5, 1)), np.zeros(5))
@@ -382,3 +382,40 @@ def test_label_errors():
         metrics.confusion_matrix([0, 1], [0, 1], labels=[0, 1, 1])
     with pytest.raises(ValueError, match="zero_division"):
         metrics.f1_score([0, 1], [0, 1], zero_division=0.5)
+
+
+# --------------------------------------------------------------------------- layouts
+
+
+@pytest.mark.parametrize(
+    "function", [metrics.r2_score, metrics.mean_squared_error, metrics.mean_absolute_error]
+)
+def test_regression_metrics_refuse_scikit_learns_row_layout(function):
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(40, 1))  # scikit-learn's (m, 1): used to give nan silently
+    with pytest.raises(ShapeError, match=r"a column.*pass y_true\.T or y_true\.ravel\(\)"):
+        function(y, y + 0.1)
+    Y = rng.normal(size=(40, 3))  # (m, k): used to be read as 40 outputs of 3 examples
+    with pytest.raises(ShapeError, match=r"\(m, n_outputs\) layout.*pass y_true\.T"):
+        function(Y, Y + 0.1)
+    # The transposes are what the notation takes, and agree with scikit-learn's numbers.
+    reference = {
+        metrics.r2_score: skm.r2_score,
+        metrics.mean_squared_error: skm.mean_squared_error,
+        metrics.mean_absolute_error: skm.mean_absolute_error,
+    }[function]
+    P = Y + rng.normal(size=Y.shape) * 0.3
+    assert function(Y.T, P.T) == pytest.approx(reference(Y, P), rel=1e-12)
+    assert function(y.ravel(), y.ravel() * 0.9) == pytest.approx(reference(y, y * 0.9), rel=1e-12)
+
+
+def test_zero_division_warn_is_scikit_learns_default():
+    y_true, y_pred = [0, 1, 1, 2], [0, 0, 0, 0]
+    with pytest.warns(metrics.UndefinedMetricWarning, match="ill-defined"):
+        ours = metrics.precision_score(y_true, y_pred, average="macro", zero_division="warn")
+    with pytest.warns(UserWarning):  # scikit-learn's UndefinedMetricWarning
+        theirs = skm.precision_score(y_true, y_pred, average="macro", zero_division="warn")
+    assert ours == pytest.approx(theirs)
+    for bad in ("zero", 0.5, None):
+        with pytest.raises(ValueError, match=r'one of "warn", 0.0, 1.0, nan; got'):
+            metrics.f1_score(y_true, y_pred, average="macro", zero_division=bad)

@@ -12,11 +12,13 @@ Orientation (the project's notation, examples are columns):
 - Regression targets are ``(m,)`` or ``(n_outputs, m)``; with several outputs the metric
   is taken per output (per row) and averaged uniformly over the outputs (scikit-learn's
   ``multioutput="uniform_average"``). Data in scikit-learn's ``(m, n_outputs)`` layout
-  goes in as its transpose ``.T``.
+  goes in as its transpose ``.T``; an ``(m, 1)`` column, or an array with more rows
+  (outputs) than columns (examples), is refused with that hint rather than misread.
 
 Where scikit-learn would warn, these functions stay silent and return what scikit-learn
 returns in that case: an undefined precision, recall or F-score (zero denominator) is
-``zero_division`` (0.0 by default, as scikit-learn's default ``"warn"``), and ``r2_score``
+``zero_division`` (0.0 by default, as scikit-learn's default ``"warn"``, which is accepted
+too: 0.0 with a warning), and ``r2_score``
 of fewer than two examples is ``nan``. Deliberate differences from scikit-learn: the
 ``labels`` of ``log_loss`` give the order of the rows of ``proba`` (scikit-learn sorts them
 and warns); ``log_loss`` raises ``ValueError`` when a column of ``proba`` does not sum to 1
@@ -27,12 +29,19 @@ metrics compute in float64 whatever the input dtype. There is no ``sample_weight
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Literal
 
 from vecnn.backend import DEFAULT_FLOAT, Array, as_float_array, errstate, xp
 from vecnn.errors import ShapeError
 
+
+class UndefinedMetricWarning(UserWarning):
+    """A score is undefined (a zero denominator) and ``zero_division="warn"`` was given."""
+
+
 __all__ = [
+    "UndefinedMetricWarning",
     "accuracy_score",
     "confusion_matrix",
     "f1_score",
@@ -234,6 +243,36 @@ def _divide(numerator: Array, denominator: Array, zero_division: float) -> Array
     return result
 
 
+ZERO_DIVISION = ('"warn"', "0.0", "1.0", "nan")
+
+
+def _check_zero_division(zero_division: Any) -> bool:
+    """True for ``"warn"``; a ValueError listing the choices for anything else unknown."""
+    if isinstance(zero_division, str):
+        if zero_division == "warn":
+            return True
+    elif (
+        isinstance(zero_division, (int, float))
+        and not isinstance(zero_division, bool)
+        and (zero_division in (0, 1) or math.isnan(zero_division))
+    ):
+        return False
+    raise ValueError(
+        f"zero_division must be one of {', '.join(ZERO_DIVISION)}; got {zero_division!r}"
+    )
+
+
+def _warn_undefined(denominator: Array, metric: str, which: str) -> None:
+    """scikit-learn's warning for ``zero_division="warn"`` when a score is undefined."""
+    if bool(xp.any(denominator == 0)):
+        warnings.warn(
+            f"{metric} is ill-defined and set to 0.0 for labels with no {which} samples; "
+            "use zero_division to control this",
+            UndefinedMetricWarning,
+            stacklevel=4,
+        )
+
+
 def _mean_over_classes(values: Array, weights: Array | None) -> float:
     """The (weighted) mean ignoring nan; nan if all are nan; unweighted if the weights sum to 0."""
     kept = ~xp.isnan(values)
@@ -254,7 +293,7 @@ def precision_recall_fscore_support(
     labels: ArrayLike = None,
     pos_label: Any = 1,
     average: Average = None,
-    zero_division: float = 0.0,
+    zero_division: float | str = 0.0,
 ) -> tuple[Any, Any, Any, Array | None]:
     """Per class ``k`` with ``tp`` true positives, ``fp`` false positives, ``fn`` false negatives:
     precision ``tp/(tp+fp)``, recall ``tp/(tp+fn)``,
@@ -266,12 +305,14 @@ def precision_recall_fscore_support(
     two classes); ``"micro"`` pools the counts over the classes; ``"macro"`` is the plain
     mean of the per-class scores, ``"weighted"`` their mean weighted by the support.
     A zero denominator gives ``zero_division`` (0.0, 1.0 or nan; nan scores are left out
-    of the averages) silently. The support is ``None`` unless ``average`` is ``None``.
+    of the averages) silently, or 0.0 with an ``UndefinedMetricWarning`` for ``"warn"``.
+    The support is ``None`` unless ``average`` is ``None``.
     """
     if not (beta >= 0):
         raise ValueError(f"beta must be ≥ 0; got {beta}")
-    if not (zero_division in (0, 1) or math.isnan(zero_division)):
-        raise ValueError(f"zero_division must be 0.0, 1.0 or nan; got {zero_division!r}")
+    warn = _check_zero_division(zero_division)
+    if warn:
+        zero_division = 0.0
     true, pred = _label_pair(y_true, y_pred)
     tp_sum, pred_sum, true_sum = _class_counts(true, pred, labels, pos_label, average)
     if average == "micro":
@@ -281,6 +322,9 @@ def precision_recall_fscore_support(
 
     precision = _divide(tp_sum, pred_sum, zero_division)
     recall = _divide(tp_sum, true_sum, zero_division)
+    if warn:
+        _warn_undefined(pred_sum, "precision", "predicted")
+        _warn_undefined(true_sum, "recall", "true")
     if math.isinf(beta):
         f_score = recall
     elif beta == 0:
@@ -311,7 +355,7 @@ def precision_score(
     labels: ArrayLike = None,
     pos_label: Any = 1,
     average: Average = "binary",
-    zero_division: float = 0.0,
+    zero_division: float | str = 0.0,
 ) -> Any:
     """Precision ``tp / (tp + fp)``: of the examples predicted as a class, the fraction that is.
 
@@ -335,7 +379,7 @@ def recall_score(
     labels: ArrayLike = None,
     pos_label: Any = 1,
     average: Average = "binary",
-    zero_division: float = 0.0,
+    zero_division: float | str = 0.0,
 ) -> Any:
     """Recall ``tp / (tp + fn)``: of the examples of a class, the fraction predicted as it.
 
@@ -360,7 +404,7 @@ def fbeta_score(
     labels: ArrayLike = None,
     pos_label: Any = 1,
     average: Average = "binary",
-    zero_division: float = 0.0,
+    zero_division: float | str = 0.0,
 ) -> Any:
     """``F_β = (1+β²) tp / ((1+β²) tp + β² fn + fp)``, recall weighted β times precision.
 
@@ -385,7 +429,7 @@ def f1_score(
     labels: ArrayLike = None,
     pos_label: Any = 1,
     average: Average = "binary",
-    zero_division: float = 0.0,
+    zero_division: float | str = 0.0,
 ) -> Any:
     """``F1 = 2 tp / (2 tp + fp + fn)``, the harmonic mean of precision and recall.
 
@@ -498,6 +542,7 @@ def _regression_pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[Array, Array
                 f"{name} must be (m,) or (n_outputs, m) (examples are columns); got shape "
                 f"{array.shape}"
             )
+        _refuse_rows_layout(array, name)
         arrays.append(array)
     true, pred = arrays
     if true.shape[1] != pred.shape[1]:
@@ -525,6 +570,23 @@ def _regression_pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[Array, Array
         if bool(xp.any(xp.isinf(array))):
             raise ValueError(f"{name} contains infinity")
     return true, pred
+
+
+def _refuse_rows_layout(array: Array, name: str) -> None:
+    """A ShapeError for scikit-learn's one-row-per-example layout: an ``(m, 1)`` column, or
+    ``(m, n_outputs)`` with more rows than columns (more outputs than examples)."""
+    rows, columns = array.shape
+    if columns == 1 and rows > 1:
+        raise ShapeError(
+            f"{name} has shape {array.shape}, a column; targets are (m,) or (n_outputs, m) "
+            f"(examples are columns): pass {name}.T or {name}.ravel()"
+        )
+    if rows > columns > 0:
+        raise ShapeError(
+            f"{name} has shape {array.shape}: more outputs (rows) than examples (columns), "
+            f"which looks like scikit-learn's (m, n_outputs) layout; targets are (n_outputs, m) "
+            f"(examples are columns): pass {name}.T"
+        )
 
 
 def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> float:
