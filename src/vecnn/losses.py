@@ -27,12 +27,20 @@ class Loss:
         raise NotImplementedError
 
     def check_output_activation(self, activation: str) -> None:
-        """A ValueError when the network's ``g[L]`` does not go with this loss."""
+        """A ValueError when the network's ``g[L]`` does not go with this loss.
+
+        A cross-entropy refuses a linear output: it would train the logits well, but
+        ``predict`` and ``predict_proba`` would then read logits as probabilities.
+        """
         if activation not in self.output_activations:
             allowed = " or ".join(self.output_activations)
+            options = " or ".join(f'output="{name}"' for name in self.output_activations)
             raise ValueError(
                 f"the loss '{self.name}' needs a {allowed} output layer; this network's output "
-                f"activation is '{activation}'"
+                f"activation is '{activation}', so predict and predict_proba would read its "
+                f"outputs (logits) as probabilities. Build the last layer with "
+                f'activation="{self.output_activations[0]}" (Network.from_sizes(..., '
+                f"{options})); the loss still takes the logits Z[L], so training is unchanged"
             )
 
 
@@ -44,7 +52,7 @@ class BinaryCrossEntropy(Loss):
     """
 
     name = "binary_cross_entropy"
-    output_activations = ("sigmoid", "linear")
+    output_activations = ("sigmoid",)
 
     def __call__(self, Z: Any, Y: Any, sample_weight: Any = None) -> Tensor:
         return ops.binary_cross_entropy_with_logits(Z, Y, sample_weight)
@@ -54,7 +62,7 @@ class CategoricalCrossEntropy(Loss):
     """``J = −(1/m) Σ Y ⊙ log softmax(Z)`` for a softmax output and one-hot ``Y (K, m)``."""
 
     name = "categorical_cross_entropy"
-    output_activations = ("softmax", "linear")
+    output_activations = ("softmax",)
 
     def __call__(self, Z: Any, Y: Any, sample_weight: Any = None) -> Tensor:
         return ops.softmax_cross_entropy_with_logits(Z, Y, sample_weight)

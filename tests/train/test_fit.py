@@ -411,3 +411,27 @@ def test_a_diverging_step_leaves_batch_norm_statistics_as_they_were():
     after = net.state_dict()
     for name in ("running_mean[1]", "running_var[1]"):
         assert np.isfinite(after[name]).all(), name
+
+
+@pytest.mark.parametrize(
+    ("n_outputs", "loss", "output"),
+    [(1, "binary_cross_entropy", "sigmoid"), (3, "categorical_cross_entropy", "softmax")],
+)
+def test_a_cross_entropy_refuses_a_linear_output_naming_the_one_to_use(n_outputs, loss, output):
+    # Trained on logits, a linear output would be thresholded at 0.5 (σ = 0.62) by predict
+    # and returned as probabilities by predict_proba: refused before any step.
+    X, y = _separable()
+    y = y if n_outputs == 1 else np.arange(X.shape[1]) % 3
+    net = Network([vecnn.nn.Dense(2, 8, activation="relu", seed=0), vecnn.nn.Dense(8, n_outputs)])
+    before = net.state_dict()
+    with pytest.raises(ValueError, match=f'output="{output}"') as info:
+        net.fit(X, y, loss=loss, epochs=1, verbose=0)
+    assert "read its outputs (logits) as probabilities" in str(info.value)
+    for name, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+    # With the output the message names, predictions are probabilities and labels.
+    fixed = Network.from_sizes([2, 8, n_outputs], output=output, seed=0)
+    fixed.fit(X, y, loss=loss, epochs=5, verbose=0)
+    proba = fixed.predict_proba(X)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert set(fixed.predict(X).tolist()) <= set(y.tolist())
