@@ -260,7 +260,7 @@ def test_non_integer_labels_written_two_ways_are_one_class(table):
         (["cat", "dog", "dog", "cat"], "binary", ["cat", "dog"]),
         (["cat", "dog", "emu", "cat"], "multiclass", ["cat", "dog", "emu"]),
         (["0", "1", "1", "0"], "binary", ["0", "1"]),
-        (["3", "1", "2", "10"], "multiclass", ["1", "2", "3", "10"]),
+        (["3", "1", "2", "10"] * 2, "multiclass", ["1", "2", "3", "10"]),
         (["-1", "1", "1", "-1"], "binary", ["-1", "1"]),
         (["2", "10", "b", "a"], "multiclass", ["2", "10", "a", "b"]),
     ],
@@ -591,3 +591,38 @@ def test_from_config_refuses_malformed_configs(fitted, table):
 def test_from_config_refuses_non_dicts(config):
     with pytest.raises(ValueError, match="preprocessing config"):
         Preprocessor.from_config(config)
+
+
+# linnerud: 20 rows of exercise counts and body measures, all integers written as floats.
+LINNERUD_WEIGHT = [191, 189, 193, 162, 189, 182, 211, 167, 176, 154]
+LINNERUD_WEIGHT += [169, 166, 154, 247, 193, 202, 176, 157, 156, 138]
+
+
+def test_integers_mostly_distinct_are_regression_and_say_why(table):
+    weight = [f"{w}.0" for w in LINNERUD_WEIGHT]  # 16 distinct values in 20 rows
+    chunk, path = table(csv_text({"Chins": range(20), "Weight": weight}))
+    target = Preprocessor.fit(chunk, ["Weight"], path=path).target
+    assert target.task == "regression"
+    assert target.reason == "16 distinct integers in 20 rows: too many to be classes"
+    # --task overrides the decision: 16 classes.
+    forced = Preprocessor.fit(chunk, ["Weight"], task="multiclass", path=path).target
+    assert forced.task == "multiclass" and len(forced.classes) == 16
+    assert forced.reason == "--task multiclass was given"
+
+
+def test_every_target_error_names_the_task_and_how_to_change_it(table):
+    weight = [str(w) for w in LINNERUD_WEIGHT]
+    chunk, path = table(csv_text({"Chins": range(20), "Weight": weight, "Waist": range(20)}))
+    error = fit_error(chunk, path, target=("Weight", "Waist"))
+    assert "a multi-label target must be 0 or 1; found '191'" in error.reason
+    assert "(the target was taken as multilabel: 2 target columns; " in error.reason
+    assert "use --task regression for numeric targets)" in error.reason
+    assert Preprocessor.fit(chunk, ["Weight", "Waist"], task="regression", path=path)
+    chunk, path = table(csv_text({"x": range(6), "y": ["1", "2", "1", "2", "1", "oops"]}))
+    error = fit_error(chunk, path, task="binary")
+    assert "--task binary needs 2 classes; the target has 3" in error.reason
+    assert "taken as binary: --task binary was given; use --task regression" in error.reason
+    chunk, path = table(csv_text({"x": range(4), "y": ["0.5", "1.5", "x", "2.5"]}))
+    error = fit_error(chunk, path, task="regression")
+    assert "could not convert 'x' to a number" in error.reason
+    assert "use --task multiclass to treat the values as classes)" in error.reason

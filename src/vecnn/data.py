@@ -7,6 +7,7 @@ input, complex and string data), said in the notation.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -278,12 +279,14 @@ def minibatches(m: int, batch_size: int | None, rng: Any, shuffle: bool) -> Iter
 
 
 def split_validation(
-    m: int, fraction: float, rng: Any, shuffle: bool = True
+    m: int, fraction: float, rng: Any, shuffle: bool = True, labels: Any = None
 ) -> tuple[Array, Array]:
-    """Indices ``(train, validation)`` with the last ``fraction`` of the examples held out.
+    """Indices ``(train, validation)`` with a ``fraction`` of the ``m`` examples held out.
 
     As Keras's ``validation_split`` the hold-out is taken after an optional shuffle; at
-    least one example stays on each side, else a ValueError says why.
+    least one example stays on each side, else a ValueError says why. With ``labels``
+    (``(m,)`` class labels) the split is stratified: see ``stratified_split``; a class too
+    rare to be split stays in training with a warning naming it.
     """
     if not 0 < fraction < 1:
         raise ValueError(f"validation_split must be in [0, 1); got {fraction!r}")
@@ -293,5 +296,61 @@ def split_validation(
             f"validation_split={fraction} of m = {m} examples leaves {n_val} for validation and "
             f"{m - n_val} for training; each needs at least 1"
         )
+    if labels is not None and shuffle:
+        train, val, rare = stratified_split(labels, n_val, rng)
+        if not len(val):
+            raise ValueError(
+                f"no class has 2 examples, so none can be held out for validation "
+                f"(validation_split={fraction}); use validation_split=0 or more examples"
+            )
+        if rare:
+            warnings.warn(rare_classes_note(rare), UserWarning, stacklevel=3)
+        return train, val
     order = rng.permutation(m) if shuffle else xp.arange(m)
     return order[: m - n_val], order[m - n_val :]
+
+
+def stratified_split(labels: Any, n_val: int, rng: Any) -> tuple[Array, Array, list[Any]]:
+    """Indices ``(train, validation, rare)``: about ``n_val`` examples held out, each class
+    in the proportion it has in ``labels (m,)`` (as scikit-learn's ``stratify=``).
+
+    Every class keeps at least one example in training, so training always sees every
+    class; a class with fewer than 2 examples cannot be split: it stays in training, and
+    ``rare`` lists such classes (sorted). The shares are rounded by largest remainder so
+    that the validation part has about ``n_val`` examples.
+    """
+    labels = xp.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"stratified_split needs labels of shape (m,); got {labels.shape}")
+    classes, index, counts = xp.unique(labels, return_inverse=True, return_counts=True)
+    index = index.reshape(-1)
+    room = xp.maximum(counts - 1, 0)  # each class keeps one example in training
+    share = counts * (n_val / len(labels))
+    take = xp.minimum(xp.floor(share).astype(xp.intp), room)
+    # Largest remainders first, then (to reach n_val) any class with room left.
+    for k in xp.argsort(-(share - take), kind="stable"):
+        if take.sum() >= n_val:
+            break
+        if take[k] < room[k]:
+            take[k] += 1
+    train_parts, val_parts = [], []
+    for k in range(len(classes)):
+        members = rng.permutation(xp.flatnonzero(index == k))
+        val_parts.append(members[: take[k]])
+        train_parts.append(members[take[k] :])
+    train = rng.permutation(xp.concatenate(train_parts))
+    val = rng.permutation(xp.concatenate(val_parts))
+    rare = [c for c, n in zip(classes.tolist(), counts.tolist(), strict=True) if n < 2]
+    return train, val, rare
+
+
+def rare_classes_note(rare: list[Any]) -> str:
+    """The warning for classes with fewer than 2 examples (kept in training only)."""
+    shown = ", ".join(repr(c) for c in rare[:10]) + (", …" if len(rare) > 10 else "")
+    return (
+        f"class {shown} has only 1 example: it stays in the training rows and none of it is "
+        "validated (stratified split)"
+        if len(rare) == 1
+        else f"classes {shown} have only 1 example each: they stay in the training rows and "
+        "none of them is validated (stratified split)"
+    )

@@ -25,8 +25,8 @@ MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 IMPUTE = ("mean", "median", "most_frequent")
 TASKS = ("auto", "binary", "multiclass", "multilabel", "regression")
 MAX_CLASSES_AUTO = 20
+"""An integer target with more distinct values than this is taken as regression."""
 EPSILON = 2.0**-52
-"""An integer target with at most this many distinct values is taken as classes."""
 
 
 def is_missing(token: str) -> bool:
@@ -228,6 +228,8 @@ class Target:
     classes: list[str] | None = None
     mean: list[float] | None = None
     std: list[float] | None = None
+    reason: str = ""
+    """Why ``task`` was chosen, in words (not stored in the model file)."""
 
     def encode(self, chunk: Chunk, path: Any) -> Array:
         """``Y``: labels ``(m,)`` (classification), an indicator ``(K, m)`` (multi-label), or
@@ -269,21 +271,68 @@ class Target:
         return A * xp.array(self.std).reshape(-1, 1) + xp.array(self.mean).reshape(-1, 1)
 
 
-def _detect_task(values: list[str]) -> str:
-    """Classes for text, or integers with few distinct values; regression otherwise."""
+def detect_task(names: list[str], chunk: Chunk) -> tuple[str, str]:
+    """The task the values of the target column(s) suggest, and why, in words.
+
+    One column: text labels are classes; numbers with a fraction are regression; integers
+    are classes unless there are more than ``MAX_CLASSES_AUTO`` distinct values or more
+    than half the rows are distinct (fewer than 2 rows per class: a count or a measure,
+    not a label). Several columns are multi-label (0/1 each; a value that is not is
+    refused with the hint to use ``--task regression``).
+    """
+    if len(names) > 1:
+        return "multilabel", f"{len(names)} target columns"
+    values = chunk.column(names[0])
     distinct = {_canonical_label(v) for v in values}
+    k, m = len(distinct), len(values)
+    classes = "binary" if k == 2 else "multiclass"
+    if not _looks_numeric(values):
+        return classes, f"{k} distinct text labels"
     numbers = [n for n in map(_loose_number, values) if n is not None]
-    classes = all(n == int(n) for n in numbers) and len(distinct) <= MAX_CLASSES_AUTO
-    if _looks_numeric(values) and not classes:
-        return "regression"  # a value that is no number is then refused with its line
-    return "binary" if len(distinct) == 2 else "multiclass"
+    if not all(n == int(n) for n in numbers):
+        return "regression", "numbers with fractions"
+    every_value_a_number = len(numbers) == m
+    if k > 2 and (k > MAX_CLASSES_AUTO or (k * 2 > m and every_value_a_number)):
+        return "regression", f"{k} distinct integers in {m} rows: too many to be classes"
+    return classes, f"{k} distinct integers in {m} rows"
+
+
+def task_hint(task: str, several: bool = False) -> str:
+    """How to take the target as another task than ``task``."""
+    if task == "regression":
+        if several:
+            return "use --task multilabel for columns of 0/1"
+        return "use --task multiclass to treat the values as classes"
+    if task == "multilabel":
+        return "use --task regression for numeric targets"
+    return "use --task regression for a numeric target"
 
 
 def _fit_target(names: list[str], chunk: Chunk, task: str, path: Any) -> Target:
     if task not in TASKS:
         raise DataError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
     _refuse_missing(names, chunk, path)
-    if task == "multilabel" or (len(names) > 1 and task == "auto"):
+    if task == "auto":
+        task, reason = detect_task(names, chunk)
+    else:
+        reason = f"--task {task} was given"
+    try:
+        target = _target_for(names, chunk, task, path)
+    except DataError as error:
+        raise DataError(
+            f"{error.reason} (the target was taken as {task}: {reason}; "
+            f"{task_hint(task, len(names) > 1)})",
+            error.path,
+            error.line,
+            error.column,
+        ) from None
+    target.reason = reason
+    return target
+
+
+def _target_for(names: list[str], chunk: Chunk, task: str, path: Any) -> Target:
+    """The target of ``task`` learned from ``chunk``; a DataError if the values do not fit."""
+    if task == "multilabel":
         target = Target(names, "multilabel")
         target.encode(chunk, path)
         return target
@@ -291,8 +340,6 @@ def _fit_target(names: list[str], chunk: Chunk, task: str, path: Any) -> Target:
         raise DataError(
             f"several target columns need --task multilabel or regression; got {task}", path
         )
-    if task == "auto":
-        task = _detect_task(chunk.column(names[0]))
     if task == "regression":
         columns = [_numbers(chunk.column(name), chunk.lines, name, path) for name in names]
         stats = [_mean_std([n for n in numbers if n is not None]) for numbers in columns]

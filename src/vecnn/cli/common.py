@@ -39,6 +39,11 @@ def say(text: str = "", quiet: bool = False) -> None:
         print(text, flush=True)
 
 
+def warn(text: str) -> None:
+    """A warning for the user on standard error (also with ``--quiet``)."""
+    print(f"vecnn: warning: {text}", file=sys.stderr, flush=True)
+
+
 def check_writable_folder(folder: Path) -> Path:
     """Create ``folder`` if needed and prove a file can be written in it, before any work."""
     try:

@@ -20,6 +20,7 @@ from vecnn.cli.common import (
     check_writable_folder,
     class_probabilities,
     say,
+    warn,
     write_json,
 )
 from vecnn.cli.progress import Progress
@@ -32,10 +33,11 @@ from vecnn.cli.resume import (
 )
 from vecnn.cli.scores import classification_scores, multilabel_scores, regression_scores
 from vecnn.csvfile import Chunk, read_csv
+from vecnn.data import rare_classes_note, stratified_split
 from vecnn.errors import DataError
 from vecnn.nn import Dense, Dropout
 from vecnn.optim import get_optimizer
-from vecnn.preprocessing import Preprocessor
+from vecnn.preprocessing import Preprocessor, Target, task_hint
 from vecnn.report import DecisionRegions, write_report
 from vecnn.train.callbacks import EarlyStopping
 from vecnn.train.network import Network
@@ -87,16 +89,31 @@ def parse_layers(text: str) -> list[int]:
     return sizes
 
 
-def _split_rows(m: int, fraction: float, seed: int) -> tuple[Array, Array]:
-    """Shuffled row indices ``(train, validation)``; the validation part may be empty."""
-    order = xp.random.default_rng(seed).permutation(m)
+def _split_rows(
+    m: int, fraction: float, seed: int, labels: Array | None = None
+) -> tuple[Array, Array, list[str]]:
+    """Shuffled row indices ``(train, validation, rare)``; the validation part may be empty.
+
+    With class ``labels`` the split is stratified; ``rare`` names the classes with one row,
+    which stay in training.
+    """
+    rng = xp.random.default_rng(seed)
     n_val = round(m * fraction)
     if fraction > 0 and (n_val < 1 or m - n_val < 2):
         raise DataError(
             f"--val-split {fraction} of {m} rows leaves {n_val} for validation and "
             f"{m - n_val} for training; use more rows or --val-split 0"
         )
-    return order[: m - n_val], order[m - n_val :]
+    if labels is not None and n_val:
+        train, val, rare = stratified_split(labels, n_val, rng)
+        if not len(val):
+            raise DataError(
+                f"no class has 2 rows, so none can be held out by --val-split {fraction:g}; "
+                "use --val-split 0"
+            )
+        return train, val, rare
+    order = rng.permutation(m)
+    return order[: m - n_val], order[m - n_val :], []
 
 
 def _subset(chunk: Chunk, index: Array) -> Chunk:
@@ -204,7 +221,15 @@ def prepare(settings: Settings) -> Prepared:
     # class is one in the file); then the scaling and the classes are learned from the
     # training rows alone, for the task found on the whole file.
     whole = Preprocessor.fit(table, settings.target, settings.task, settings.impute, settings.data)
-    train_index, val_index = _split_rows(len(table.rows), settings.val_split, settings.seed)
+    classifying = whole.target.task in ("binary", "multiclass")
+    train_index, val_index, rare = _split_rows(
+        len(table.rows),
+        settings.val_split,
+        settings.seed,
+        whole.target.labels(table) if classifying else None,
+    )
+    if rare:
+        warn(rare_classes_note(rare).replace("example", "row"))
     train_rows = _subset(table, train_index)
     val_rows = _subset(table, val_index) if len(val_index) else None
     try:
@@ -220,6 +245,7 @@ def prepare(settings: Settings) -> Prepared:
             error.column,
         ) from None
     target = preprocessing.target
+    target.reason = whole.target.reason  # why the task is what it is: found on the whole file
     X = preprocessing.transform(train_rows, settings.data)
     Y = target.encode(train_rows, settings.data)  # labels, an indicator, or scaled values
     validation = None
@@ -254,6 +280,7 @@ def train(settings: Settings) -> int:
         ),
         settings.quiet,
     )
+    say(_task_line(target), settings.quiet)
     say(network.summary(), settings.quiet)
     say("", settings.quiet)
 
@@ -348,6 +375,12 @@ def write_outputs(
         command=settings.command,
     )
     return scores, files, model_path
+
+
+def _task_line(target: Target) -> str:
+    """The task decision and how to change it, e.g. ``task: regression (…; use --task …)``."""
+    hint = task_hint(target.task, len(target.names) > 1)
+    return f"task: {target.task} ({target.reason}; {hint})"
 
 
 def _say_how_to_resume(settings: Settings, checkpoint: EpochCheckpoint) -> None:

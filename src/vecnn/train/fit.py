@@ -219,7 +219,8 @@ def fit(
     - ``batch_size=None`` is full-batch gradient descent; ``shuffle`` reshuffles each
       epoch; ``seed`` restarts the network's generator (shuffling and dropout).
     - ``validation_data=(X_val, Y_val)`` (or ``(X_val, Y_val, s_val)`` with weights) or
-      ``validation_split`` (the last fraction, after a shuffle) adds
+      ``validation_split`` (the last fraction, after a shuffle; stratified by class for
+      classification, a class with one example staying in training with a warning) adds
       ``val_loss``/``val_accuracy`` to the history.
     - ``early_stopping``: a patience (int) or an ``EarlyStopping``; it restores the best
       weights by default. ``callbacks``: ``Callback`` objects.
@@ -270,7 +271,7 @@ def fit(
     if validation_data is not None:
         validation = _validation_examples(network, loss_fn, validation_data, targets.classes)
     elif validation_split:
-        train_index, val_index = split_validation(m, validation_split, rng)
+        train_index, val_index = split_validation(m, validation_split, rng, labels=_strata(targets))
         data, validation = data.subset(train_index), data.subset(val_index)
 
     run = TrainingRun(
@@ -538,6 +539,15 @@ def _check_settings(epochs: Any, batch_size: Any, lr: Any, l2: Any, validation_s
         raise ValueError(f"l2 must be a non-negative number; got {l2!r}")
     if not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
         raise ValueError(f"validation_split must be in [0, 1); got {validation_split!r}")
+
+
+def _strata(targets: Any) -> Array | None:
+    """The class of each example, to stratify the validation split (None: not classes)."""
+    if targets.task == "binary":
+        return targets.matrix[0]
+    if targets.task == "multiclass":
+        return targets.matrix.argmax(axis=0)
+    return None
 
 
 def _print_epoch(epoch: int, epochs: int, logs: dict[str, float]) -> None:
