@@ -29,6 +29,7 @@ EXAMPLES = {
     "explain": "vecnn explain runs/iris/model.vecnn --graph step.svg",
     "gradcheck": "vecnn gradcheck --layers 4,8,3   (or: vecnn gradcheck runs/iris/model.vecnn)",
     "export": "vecnn export runs/iris/model.vecnn iris.onnx",
+    "playground": "vecnn playground --port 8050",
 }
 
 
@@ -221,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vecnn.cli.export import add_parser as add_export
 
     add_export(commands)
+    from vecnn.playground.command import add_parser as add_playground
+
+    add_playground(commands, EXAMPLES["playground"])
     return parser
 
 
@@ -290,6 +294,10 @@ def _run(args: argparse.Namespace) -> int:
         from vecnn.cli.export import run
 
         return run(args)
+    if args.command == "playground":
+        from vecnn.playground.command import run as run_playground
+
+        return run_playground(args)
     raise UsageError(f"unknown command {args.command!r}")
 
 

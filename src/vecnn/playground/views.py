@@ -1,0 +1,100 @@
+"""What the page draws, computed with the library: the decision regions, the cost and
+accuracy, and each layer's ``A[l]`` and ``dZ[l]`` for a batch of training examples.
+
+Nothing here draws from the network's generator, so watching a run never changes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vecnn import ops
+from vecnn.autodiff import Tensor
+from vecnn.backend import Array, xp
+from vecnn.losses import get_loss
+from vecnn.nn import Dense
+from vecnn.nn.activation import ACTIVATIONS
+from vecnn.playground.network import loss_name, target_matrix
+from vecnn.playground.validation import Settings
+from vecnn.train.fit import evaluate_arrays
+from vecnn.train.network import Network
+
+GRID = 48  # decision-region cells per axis
+DIGITS = 4  # decimals sent for the heatmaps and the regions
+
+
+def bounds(*X: Array, margin: float = 0.25) -> list[float]:
+    """``[x₁ min, x₁ max, x₂ min, x₂ max]`` around the points, with a margin."""
+    both = xp.concatenate([x for x in X if x.shape[1]], axis=1)
+    low, high = both.min(axis=1), both.max(axis=1)
+    pad = margin * (high - low).max()
+    return [float(low[0] - pad), float(high[0] + pad), float(low[1] - pad), float(high[1] + pad)]
+
+
+def grid_points(box: list[float], cells: int = GRID) -> Array:
+    """``(2, cells²)``: the centres of the cells, row by row from the top (x₂ max) down."""
+    x1 = xp.linspace(box[0], box[1], cells)
+    x2 = xp.linspace(box[3], box[2], cells)
+    first, second = xp.meshgrid(x1, x2)
+    return xp.stack([first.ravel(), second.ravel()])
+
+
+def regions(network: Network, points: Array) -> dict[str, Any]:
+    """``A[L]`` over the grid: ``p`` = P(class 1) for one unit; else the winning class and
+    its output."""
+    A = network.predict_proba(points)
+    if A.shape[0] == 1:
+        return {"p": _rounded(A[0], 3)}
+    return {"k": A.argmax(axis=0).tolist(), "p": _rounded(A.max(axis=0), 3)}
+
+
+def scores(network: Network, settings: Settings, X: Array, y: Array) -> dict[str, float]:
+    """The cost ``J`` (without the L2 term) and the accuracy on ``X (2, m)``, ``y (m,)``."""
+    if not y.shape[0]:
+        return {}
+    loss = get_loss(loss_name(settings), network.output_activation)
+    X = X.astype(network.dtype)
+    cost = evaluate_arrays(network, loss, X, target_matrix(network, y), "regression")["loss"]
+    A = network.predict_proba(X)
+    predicted = (A[0] >= 0.5).astype(xp.intp) if A.shape[0] == 1 else A.argmax(axis=0)
+    return {"loss": cost, "accuracy": float((predicted == y).mean())}
+
+
+def layer_matrices(network: Network, settings: Settings, X: Array, y: Array) -> list[dict]:
+    """Per dense layer ``l``: ``W[l]``, ``b[l]``, and for the columns ``X (2, m)``,
+    ``A[l] = g(Z[l])`` and ``dZ[l]`` in the textbook's scale (``m ∂J/∂Z[l]``, so that
+    ``dZ[L] = A[L] − Y`` for a cross-entropy), by the graph engine on copies of the
+    weights (the network's own gradients are left alone)."""
+    dense = [layer for layer in network.layers if isinstance(layer, Dense)]
+    A = Tensor(X.astype(network.dtype), requires_grad=True)
+    Zs, As = [], []
+    for layer in dense:
+        Z = ops.dense(Tensor(layer.W.data), A, Tensor(layer.b.data))
+        Z.retain_grad()
+        A = ACTIVATIONS[layer.activation](Z)
+        Zs.append(Z)
+        As.append(A)
+    loss = get_loss(loss_name(settings), network.output_activation)
+    J = loss(Zs[-1] if loss.takes_logits else As[-1], target_matrix(network, y))
+    J.backward()
+    m = X.shape[1]
+    return [
+        {
+            "l": l,
+            "activation": layer.activation,
+            "W": _matrix(layer.W.data, exact=True),
+            "b": _matrix(layer.b.data, exact=True),
+            "A": _matrix(A_l.data),
+            "dZ": _matrix(Z_l.grad * m),
+        }
+        for l, (layer, A_l, Z_l) in enumerate(zip(dense, As, Zs, strict=True), start=1)
+    ]
+
+
+def _matrix(array: Array, exact: bool = False) -> dict[str, Any]:
+    data = array.astype(xp.float64) if exact else xp.round(array.astype(xp.float64), DIGITS)
+    return {"shape": list(array.shape), "data": data.tolist()}
+
+
+def _rounded(array: Array, digits: int) -> list[float]:
+    return xp.round(array.astype(xp.float64), digits).tolist()  # type: ignore[no-any-return]
