@@ -234,10 +234,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _create(self, query: dict[str, list[str]]) -> None:
         session = self.server.playground.new_session(self._body())
-        self._json(session.state())
+        self._state_of(session)
 
     def _state(self, query: dict[str, list[str]]) -> None:
-        self._json(self.server.playground.session(query, create=True).state())
+        self._state_of(self.server.playground.session(query, create=True))
 
     def _setup(self, query: dict[str, list[str]]) -> None:
         self._json(self.server.playground.session(query).setup)
@@ -245,13 +245,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _configure(self, query: dict[str, list[str]]) -> None:
         session = self.server.playground.session(query)
         session.configure(parse_settings(self._body(), session.settings))
-        self._json(session.state())
+        self._state_of(session)
 
     def _control(self, query: dict[str, list[str]]) -> None:
         session = self.server.playground.session(query)
         action, steps = parse_action(self._body())
         session.control(action, steps)
-        self._json(session.state())
+        self._state_of(session)
 
     def _upload(self, query: dict[str, list[str]]) -> None:
         session = self.server.playground.session(query)
@@ -266,7 +266,7 @@ class _Handler(BaseHTTPRequestHandler):
             {"dataset": "csv", "target": target, "csv_name": name}, session.settings
         )
         session.configure(settings, upload)
-        self._json(session.state())
+        self._state_of(session)
 
     def _close(self, query: dict[str, list[str]]) -> None:
         playground = self.server.playground
@@ -305,8 +305,8 @@ class _Handler(BaseHTTPRequestHandler):
                 state = session.wait_for_change(version, KEEPALIVE_S)
                 if state["version"] != version:
                     version = state["version"]
-                    data = json.dumps(state, separators=(",", ":"), allow_nan=False)
-                    self.wfile.write(f"event: state\ndata: {data}\n\n".encode())
+                    data = session.encoded(state)
+                    self.wfile.write(b"event: state\ndata: " + data + b"\n\n")
                 else:
                     self.wfile.write(b": keepalive\n\n")
                 self.wfile.flush()
@@ -318,6 +318,9 @@ class _Handler(BaseHTTPRequestHandler):
                 session.last_seen = time.monotonic()
 
     # ------------------------------------------------------------------ responses
+    def _state_of(self, session: Session) -> None:
+        self._send(session.encoded(session.state()), "application/json")
+
     def _json(self, value: Any, status: HTTPStatus = HTTPStatus.OK) -> None:
         body = json.dumps(value, separators=(",", ":"), allow_nan=False).encode("utf-8")
         self._send(body, "application/json", status)

@@ -9,6 +9,7 @@ network (a new snapshot, the export) takes ``network_lock`` first.
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
@@ -92,6 +93,8 @@ class Session:
         self.lock = threading.Lock()  # the fields below
         self.changed = threading.Condition(self.lock)  # a new snapshot, or a mode change
         self.network_lock = threading.Lock()
+        self.encode_lock = threading.Lock()
+        self._encoded: tuple[int, bytes] = (-1, b"")
         self.upload: Upload | None = None
         self.thread: threading.Thread | None = None
         self.closed = False
@@ -152,6 +155,14 @@ class Session:
         with self.lock:
             self.last_seen = time.monotonic()
             return self.snapshot
+
+    def encoded(self, snapshot: dict[str, Any]) -> bytes:
+        """``snapshot`` as JSON bytes, encoded once per version for every tab and request."""
+        with self.encode_lock:
+            if self._encoded[0] != snapshot["version"]:
+                text = json.dumps(snapshot, separators=(",", ":"), allow_nan=False)
+                self._encoded = (snapshot["version"], text.encode("utf-8"))
+            return self._encoded[1]
 
     def wait_for_change(self, version: int, timeout: float) -> dict[str, Any]:
         """The snapshot, once it is newer than ``version`` (or after ``timeout`` seconds)."""
@@ -244,7 +255,9 @@ class Session:
         with self.lock:
             self.step += 1
             self.batch_loss = batch_loss
-            due = time.monotonic() - self.published_at >= 1 / PUBLISH_HZ
+            # at most PUBLISH_HZ a second, and at most a fifth of the time spent publishing
+            interval = max(1 / PUBLISH_HZ, 4 * self.publish_seconds)
+            due = time.monotonic() - self.published_at >= interval
         if due:
             self._publish()
 
@@ -305,6 +318,7 @@ class Session:
     # ------------------------------------------------------------------ what the page sees
     def _publish(self) -> None:
         """Compute and store a new snapshot (the caller holds ``network_lock``)."""
+        started = time.monotonic()
         network, data, settings = self.network, self.data, self.settings
         train = views.scores(network, settings, data.X, data.y)
         val = views.scores(network, settings, data.X_val, data.y_val)
@@ -323,6 +337,7 @@ class Session:
                         curves[key] = values[:-1:2] + values[-1:]
             self.version += 1
             self.published_at = time.monotonic()
+            self.publish_seconds = self.published_at - started
             self.published_step = self.step
             self.snapshot = {
                 "session": self.id,
@@ -345,5 +360,6 @@ class Session:
             self.changed.notify_all()
 
     published_at = 0.0
+    publish_seconds = 0.0
     published_step = -1
     stepped_at = 0.0
