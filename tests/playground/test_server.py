@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import Client
+from playhelpers import Client
 
 import vecnn
 from vecnn.playground import server as server_module

@@ -55,7 +55,7 @@ def _moons(m: int, rng: Any, noise: float, classes: int) -> tuple[Array, Array]:
 def _spirals(m: int, rng: Any, noise: float, classes: int) -> tuple[Array, Array]:
     y = rng.integers(0, classes, size=m)
     r = rng.uniform(0.05, 1.0, size=m)
-    angle = 3 * math.pi * r + 2 * math.pi * y / classes
+    angle = 2 * math.pi * (r + y / classes)  # one turn per arm
     X = xp.stack([r * xp.cos(angle), r * xp.sin(angle)])
     return X + noise * rng.standard_normal((2, m)), y
 
