@@ -319,3 +319,16 @@ def test_another_host_is_served_with_a_warning(capsys):
         Playground.serve_forever = original
     err = capsys.readouterr().err
     assert "warning: serving on 0.0.0.0" in err
+
+
+def test_without_a_display_the_address_is_printed_instead(monkeypatch, capsys):
+    from vecnn.playground import command
+
+    opened = []
+    monkeypatch.setattr(command.sys, "platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(command.webbrowser, "open", opened.append)
+    command._open_browser("http://127.0.0.1:1/")
+    assert not opened
+    assert "open http://127.0.0.1:1/ in a browser" in capsys.readouterr().out

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import threading
 import webbrowser
 from typing import Any
 
@@ -40,6 +42,17 @@ def add_parser(commands: Any, example: str) -> argparse.ArgumentParser:
     return p
 
 
+def _open_browser(url: str) -> None:
+    """Open ``url`` in a graphical browser; without a display (an SSH session, a container)
+    say so instead of starting a text browser that would take over the terminal."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        print(f"vecnn playground: no display found; open {url} in a browser", flush=True)
+        return
+    threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C (exit status 0), printing the address first."""
     from vecnn.playground.server import Playground
@@ -53,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     playground = Playground(host=args.host, port=args.port)
     print(f"vecnn playground: serving on {playground.url}  (Ctrl-C to stop)", flush=True)
     if not args.no_browser:
-        webbrowser.open(playground.url)
+        _open_browser(playground.url)
     try:
         playground.serve_forever()
     except KeyboardInterrupt:

@@ -74,7 +74,9 @@ class Playground:
         self.port = self.httpd.server_address[1]
         self._serving: threading.Thread | None = None
         self._served = False
-        self._reaper = threading.Thread(target=self._reap, name="vecnn-playground-reaper")
+        self._reaper = threading.Thread(
+            target=self._reap, name="vecnn-playground-reaper", daemon=True
+        )
         self._reaper.start()
 
     @property
@@ -88,7 +90,9 @@ class Playground:
 
     def start(self) -> Playground:
         """Serve from a background thread (tests, notebooks); ``close()`` stops it."""
-        self._serving = threading.Thread(target=self.serve_forever, name="vecnn-playground")
+        self._serving = threading.Thread(
+            target=self.serve_forever, name="vecnn-playground", daemon=True
+        )
         self._serving.start()
         return self
 
