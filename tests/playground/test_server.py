@@ -332,3 +332,48 @@ def test_without_a_display_the_address_is_printed_instead(monkeypatch, capsys):
     command._open_browser("http://127.0.0.1:1/")
     assert not opened
     assert "open http://127.0.0.1:1/ in a browser" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"dataset": "blobs", "classes": 4, "head": "ovr"},
+        {"dataset": "spirals", "classes": 3, "head": "softmax", "dropout": 0.3},
+        {"dataset": "moons", "head": "sigmoid", "loss": "mse", "optimizer": "sgd", "lr": 0.5},
+        {"dataset": "circles", "head": "softmax", "loss": "mse", "batch_size": None},
+        {"dataset": "blobs", "classes": 3, "head": "ovr", "loss": "mse", "l2": 0.1},
+    ],
+)
+def test_every_head_and_loss_trains(client: Client, settings: dict):
+    state = client.post("/api/session", {**settings, "speed": 0, "hidden": [6]})
+    session, first = state["session"], state["loss"]
+    state = stepped(client, session, 60)
+    assert state["status"] == "paused" and not state["message"]
+    assert state["loss"] < first
+    K = state["sizes"][-1]
+    assert state["layers"][-1]["dZ"]["shape"] == [K, 32]
+    assert len(state["regions"]["p"]) == 48 * 48
+
+
+def test_a_diverging_run_says_so_and_keeps_its_last_weights(client: Client):
+    state = client.post(
+        "/api/session",
+        {
+            "optimizer": "sgd",
+            "lr": 10.0,
+            "hidden": [64, 64, 64],
+            "activation": "linear",
+            "speed": 0,
+        },
+    )
+    session = state["session"]
+    client.post(f"/api/control?session={session}", {"action": "train"})
+    state = wait_for(
+        lambda: (s := client.get(f"/api/state?session={session}"))["status"] == "diverged" and s
+    )
+    assert "Try a lower learning rate (lr=10 now)" in state["message"]
+    assert all(np.isfinite(np.array(layer["W"]["data"])).all() for layer in state["layers"])
+    state = client.post(f"/api/control?session={session}", {"action": "train"})
+    assert state["status"] == "diverged"  # until Reset
+    state = client.post(f"/api/control?session={session}", {"action": "reset"})
+    assert state["status"] == "ready" and state["step"] == 0 and not state["message"]

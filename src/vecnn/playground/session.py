@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vecnn.autodiff.graph import to_dot
-from vecnn.backend import Array
+from vecnn.backend import Array, errstate
 from vecnn.equations import equations, training_step_graph
 from vecnn.playground import views
 from vecnn.playground.datasets import Split, make_dataset, read_csv_points, split
@@ -320,10 +320,11 @@ class Session:
         """Compute and store a new snapshot (the caller holds ``network_lock``)."""
         started = time.monotonic()
         network, data, settings = self.network, self.data, self.settings
-        train = views.scores(network, settings, data.X, data.y)
-        val = views.scores(network, settings, data.X_val, data.y_val)
-        layers = views.layer_matrices(network, settings, self.X_display, self.y_display)
-        region = views.regions(network, self.grid)
+        with errstate(all="ignore"):  # weights about to diverge: shown as they are
+            train = views.scores(network, settings, data.X, data.y)
+            val = views.scores(network, settings, data.X_val, data.y_val)
+            layers = views.layer_matrices(network, settings, self.X_display, self.y_display)
+            region = views.regions(network, self.grid)
         with self.lock:
             curves = self.curves
             if not curves["step"] or curves["step"][-1] != self.step:

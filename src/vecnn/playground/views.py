@@ -6,6 +6,7 @@ Nothing here draws from the network's generator, so watching a run never changes
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from vecnn import ops
@@ -61,7 +62,10 @@ def scores(network: Network, settings: Settings, X: Array, y: Array) -> dict[str
     cost = evaluate_arrays(network, loss, X, target_matrix(network, y), "regression")["loss"]
     A = network.predict_proba(X)
     predicted = (A[0] >= 0.5).astype(xp.intp) if A.shape[0] == 1 else A.argmax(axis=0)
-    return {"loss": cost, "accuracy": float((predicted == y).mean())}
+    return {
+        "loss": cost if math.isfinite(cost) else None,  # JSON has no NaN: shown as –
+        "accuracy": float((predicted == y).mean()),
+    }
 
 
 def layer_matrices(network: Network, settings: Settings, X: Array, y: Array) -> list[dict]:
@@ -95,10 +99,16 @@ def layer_matrices(network: Network, settings: Settings, X: Array, y: Array) -> 
     ]
 
 
+def _finite(array: Array) -> Array:
+    """JSON has no NaN or infinity: NaN as 0, ±∞ as the largest float32 (drawn saturated)."""
+    big = float(xp.finfo(xp.float32).max)
+    return xp.nan_to_num(array.astype(xp.float64), nan=0.0, posinf=big, neginf=-big)
+
+
 def _matrix(array: Array, exact: bool = False) -> dict[str, Any]:
-    data = array.astype(xp.float64) if exact else xp.round(array.astype(xp.float64), DIGITS)
+    data = _finite(array) if exact else xp.round(_finite(array), DIGITS)
     return {"shape": list(array.shape), "data": data.tolist()}
 
 
 def _rounded(array: Array, digits: int) -> list[float]:
-    return xp.round(array.astype(xp.float64), digits).tolist()  # type: ignore[no-any-return]
+    return xp.round(_finite(array), digits).tolist()  # type: ignore[no-any-return]

@@ -193,7 +193,7 @@ const Plots = (() => {
     ctx.fillText(fmt(ymax, 2), left - 4, top + 4);
     ctx.fillText("0", left - 4, height - bottom + 4);
     ctx.textAlign = "center";
-    ctx.fillText(`step ${xmax}`, width - right - 24, height - 8);
+    ctx.fillText(`step ${steps.length ? steps[steps.length - 1] : 0}`, width - right - 24, height - 8);
     ctx.textAlign = "left";
     let legendX = left + 130;
     for (const s of series) {
@@ -215,6 +215,13 @@ const Plots = (() => {
       legendX += 30 + ctx.measureText(s.label).width;
     }
   }
+
+  // Operation names too long for a box (the full name is in the node's tooltip).
+  const SHORT_NAMES = {
+    binary_cross_entropy_with_logits: "BCE from logits",
+    softmax_cross_entropy_with_logits: "softmax CE (logits)",
+    mean_squared_error: "mean squared error",
+  };
 
   // The DOT text of vecnn.graph.to_dot → an SVG laid out by depth (left: inputs, right: J).
   function graph(container, dot) {
@@ -297,7 +304,12 @@ const Plots = (() => {
         const t = document.createElementNS(ns, "text");
         t.setAttribute("x", x + boxW / 2);
         t.setAttribute("y", y + 15 + i * 14);
-        t.textContent = i === 1 ? text.replace(/ float\d+$/, "").replace(/×/g, " × ") : text.replace(/_with_logits$/, "…");
+        t.textContent = i === 1 ? text.replace(/ float\d+$/, "").replace(/×/g, " × ")
+          : (SHORT_NAMES[text] || text);
+        if (t.textContent.length * 6.7 > boxW - 10) {  // long names (the losses) squeezed to fit
+          t.setAttribute("textLength", String(boxW - 10));
+          t.setAttribute("lengthAdjust", "spacingAndGlyphs");
+        }
         g.appendChild(t);
       });
       const title = document.createElementNS(ns, "title");
