@@ -179,99 +179,8 @@ class Tensor:
 
         return draw(self, path)
 
-    # ------------------------------------------------------------------ operators
-    def __add__(self, other: Any) -> Tensor:
-        return _ops.add(self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _ops.add(other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return _ops.sub(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _ops.sub(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _ops.mul(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _ops.mul(other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return _ops.div(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _ops.div(other, self)
-
-    def __neg__(self) -> Tensor:
-        return _ops.neg(self)
-
-    def __pow__(self, exponent: Any) -> Tensor:
-        return _ops.pow(self, exponent)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return _ops.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return _ops.matmul(other, self)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return _ops.getitem(self, index)
-
-    # -------------------------------------------------------------------- methods
-    def exp(self) -> Tensor:
-        return _ops.exp(self)
-
-    def log(self) -> Tensor:
-        return _ops.log(self)
-
-    def sqrt(self) -> Tensor:
-        return _ops.sqrt(self)
-
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.sum(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.mean(self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.max(self, axis=axis, keepdims=keepdims)
-
-    def reshape(self, *shape: Any) -> Tensor:
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _ops.reshape(self, shape)
-
-    def transpose(self, *axes: int) -> Tensor:
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return _ops.transpose(self, axes or None)
-
-    @property
-    def T(self) -> Tensor:
-        return _ops.transpose(self, None)
-
-    def relu(self) -> Tensor:
-        return _ops.relu(self)
-
-    def leaky_relu(self, alpha: float = 0.01) -> Tensor:
-        return _ops.leaky_relu(self, alpha)
-
-    def sigmoid(self) -> Tensor:
-        return _ops.sigmoid(self)
-
-    def tanh(self) -> Tensor:
-        return _ops.tanh(self)
-
-    def softmax(self, axis: int = 0) -> Tensor:
-        return _ops.softmax(self, axis=axis)
-
-    def log_softmax(self, axis: int = 0) -> Tensor:
-        return _ops.log_softmax(self, axis=axis)
-
-    def step(self, threshold: float = 0.5) -> Tensor:
-        return _ops.step(self, threshold)
+    # The operators (+ − * / ** @ []) and the methods exp, log, sum, reshape, T, relu, …
+    # are the operations of ``vecnn.ops``, which attaches them (ops/tensor_methods.py).
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
@@ -349,9 +258,3 @@ def _run_backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
             fn.release()
     for node, grad, owned in arrived:  # a backward that raised changed no .grad
         node._accumulate(grad, owned)
-
-
-# The one loop of the layout: Tensor's operators are the operations of ``vecnn.ops``
-# (level 2), which in turn build Tensors. It is broken here, and only here: ``ops`` is
-# imported once ``Tensor`` exists, and looked up when an operator is called.
-from vecnn import ops as _ops  # noqa: E402

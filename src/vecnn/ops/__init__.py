@@ -17,6 +17,9 @@ from vecnn.ops.normalization import batch_norm
 from vecnn.ops.reduction import max, mean, sum
 from vecnn.ops.shape import getitem, reshape, transpose
 from vecnn.ops.softmax import log_softmax, softmax
+from vecnn.ops.tensor_methods import install_tensor_methods
+
+install_tensor_methods()
 
 __all__ = [
     "add",
