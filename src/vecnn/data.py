@@ -10,12 +10,16 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from vecnn.backend import Array, errstate, xp
 from vecnn.errors import ShapeError
 
-TASKS = ("binary", "multiclass", "multilabel", "regression")
+Task = Literal["binary", "multiclass", "multilabel", "regression"]
+"""What a network learns: one sigmoid unit, one class of K, any labels of K, numbers."""
+
+TASKS: tuple[Task, ...] = get_args(Task)
+"""The tasks, each defined here once (``Network.task``, model files, reports, the CLI)."""
 
 
 def _as_numeric(data: Any, name: str) -> Array:
@@ -108,7 +112,7 @@ class Targets:
     """``Y`` encoded for training: ``matrix (n[L], m)``, the task and the classes."""
 
     matrix: Array
-    task: str
+    task: Task
     classes: Array | None
 
 

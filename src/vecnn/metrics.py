@@ -626,3 +626,81 @@ def r2_score(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     varied = total != 0
     scores[varied] = 1 - residual[varied] / total[varied]
     return float(xp.mean(scores))
+
+
+# ------------------------------------------------------------------ the metric set of a task
+def task_scores(
+    task: str,
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    proba: ArrayLike = None,
+    classes: ArrayLike = None,
+) -> dict[str, Any]:
+    """The metrics reported for a task, by ``Network.evaluate`` and ``vecnn train``.
+
+    - ``regression`` (``(n[L], m)`` targets or ``(m,)``): ``r2``, ``mse``, ``mae`` of each
+      output, averaged over the outputs;
+    - ``multilabel`` (0/1 ``(K, m)``): exact-match ``accuracy``, ``f1_macro`` over the
+      labels and, given ``proba (K, m)``, ``log_loss``: each label's binary cross-entropy,
+      averaged over the labels;
+    - ``binary``, ``multiclass`` (labels ``(m,)``): ``accuracy``, ``precision``, ``recall``,
+      ``f1`` (binary: of the second class of ``classes``; multi-class: macro-averaged),
+      ``f1_macro`` and, given ``proba`` (``(K, m)`` in the order of ``classes``, or
+      ``(1, m)`` for two), ``log_loss``. True labels that are not among ``classes``
+      count as errors and are listed under ``unseen_labels`` (the log-loss, which needs a
+      probability for the true class, leaves those examples out).
+    """
+    if task == "regression":  # per output (any m, fewer examples than outputs too), averaged
+        rows = [as_float_array(y).reshape(-1, xp.shape(y)[-1]) for y in (y_true, y_pred)]
+        functions = {"r2": r2_score, "mse": mean_squared_error, "mae": mean_absolute_error}
+        return {
+            name: float(xp.mean([f(true, pred) for true, pred in zip(*rows, strict=True)]))
+            for name, f in functions.items()
+        }
+    if task == "multilabel":
+        return _multilabel_scores(as_float_array(y_true), as_float_array(y_pred), proba)
+    y_true, y_pred = xp.asarray(y_true), xp.asarray(y_pred)
+    classes = list(_unique(y_true) if classes is None else xp.asarray(classes).tolist())
+    if task == "binary":
+        options: dict[str, Any] = {"labels": [classes[-1]], "average": "macro"}
+    else:
+        options = {"average": "macro"}
+    scores: dict[str, Any] = {
+        "accuracy": accuracy_score(y_true, y_pred),
+        "precision": precision_score(y_true, y_pred, **options),
+        "recall": recall_score(y_true, y_pred, **options),
+        "f1": f1_score(y_true, y_pred, **options),
+        "f1_macro": f1_score(y_true, y_pred, average="macro"),
+    }
+    known = set(classes)
+    seen = xp.array([label in known for label in y_true.tolist()], dtype=bool)
+    if proba is not None:
+        P = as_float_array(proba)
+        if P.shape[0] == 1:  # one sigmoid unit: P of the second class
+            P = xp.concatenate([1 - P, P])
+        columns = P[:, seen]
+        if seen.any():
+            columns = columns / columns.sum(axis=0, keepdims=True)  # one-vs-rest units
+            scores["log_loss"] = log_loss(y_true[seen], columns, labels=classes)
+        else:
+            scores["log_loss"] = math.nan
+    if not seen.all():
+        scores["unseen_labels"] = sorted({y for y in y_true[~seen].tolist()}, key=str)
+        scores["unseen_examples"] = int((~seen).sum())
+    return scores
+
+
+def _multilabel_scores(Y_true: Array, Y_pred: Array, proba: ArrayLike) -> dict[str, float]:
+    labels = range(Y_true.shape[0])
+    scores = {
+        "accuracy": float((Y_true == Y_pred).all(axis=0).mean()),
+        "f1_macro": float(
+            xp.mean([f1_score(Y_true[k].astype(int), Y_pred[k].astype(int)) for k in labels])
+        ),
+    }
+    if proba is not None:
+        P = as_float_array(proba)
+        scores["log_loss"] = float(
+            xp.mean([log_loss(Y_true[k].astype(int), P[k], labels=[0, 1]) for k in labels])
+        )
+    return scores

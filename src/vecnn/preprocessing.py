@@ -17,13 +17,15 @@ from typing import Any
 
 from vecnn.backend import Array, errstate, xp
 from vecnn.csvfile import Chunk
+from vecnn.data import TASKS as NETWORK_TASKS
 from vecnn.errors import DataError
 
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 """Tokens read as a missing value (compared in lower case)."""
 
 IMPUTE = ("mean", "median", "most_frequent")
-TASKS = ("auto", "binary", "multiclass", "multilabel", "regression")
+TASKS = ("auto", *NETWORK_TASKS)
+"""``--task``: a network's task, or ``auto`` (found from the target column)."""
 MAX_CLASSES_AUTO = 20
 """An integer target with more distinct values than this is taken as regression."""
 EPSILON = 2.0**-52

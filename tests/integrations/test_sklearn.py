@@ -472,6 +472,9 @@ def test_the_neurons_threshold_trades_recall_for_precision(cancer):
         )
         np.testing.assert_array_equal(predicted, (est.predict_proba(X_test)[:, 1] >= threshold))
         np.testing.assert_array_equal(predicted, est.decision_function(X_test) >= 0)
+        # the network keeps the estimator's θ: saved alone, it predicts the same
+        assert est.network_.threshold == threshold
+        np.testing.assert_array_equal(est.network_.predict(X_test.T), predicted)
     assert results[0.1][1] >= results[0.5][1] >= results[0.9][1]  # recall falls
     assert results[0.1][0] <= results[0.5][0] <= results[0.9][0]  # precision rises
     assert results[0.1][1] > results[0.9][1] and results[0.9][0] > results[0.1][0]

@@ -19,6 +19,7 @@ from pathlib import Path
 from vecnn._version import __version__
 from vecnn.cli.common import UsageError
 from vecnn.errors import DataError, ModelFormatError, ShapeError
+from vecnn.preprocessing import TASKS as TASK_CHOICES
 from vecnn.train import TrainingDivergedError
 
 EXAMPLES = {
@@ -157,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--task",
         default="auto",
-        choices=["auto", "binary", "multiclass", "multilabel", "regression"],
+        choices=TASK_CHOICES,
     )
     p.add_argument(
         "--head",

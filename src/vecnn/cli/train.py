@@ -31,10 +31,10 @@ from vecnn.cli.resume import (
     resume,
     sigterm_as_interrupt,
 )
-from vecnn.cli.scores import classification_scores, multilabel_scores, regression_scores
 from vecnn.csvfile import Chunk, read_csv
-from vecnn.data import rare_classes_note, stratified_split
+from vecnn.data import Task, rare_classes_note, stratified_split
 from vecnn.errors import DataError
+from vecnn.metrics import task_scores
 from vecnn.nn import Dense, Dropout
 from vecnn.optim import get_optimizer
 from vecnn.preprocessing import Preprocessor, Target, task_hint
@@ -180,15 +180,9 @@ def outcome(network: Network, preprocessing: Preprocessor, chunk: Chunk, path: A
     return Outcome(X, target.labels(chunk), network.predict(X), class_probabilities(network, X))
 
 
-def scores_of(result: Outcome, network: Network, task: str) -> dict:
-    """The metrics of the task for one ``Outcome``."""
-    if task == "regression":
-        return regression_scores(result.truth, result.predicted)
-    if task == "multilabel":
-        return multilabel_scores(result.truth, result.predicted, result.proba)
-    return classification_scores(
-        result.truth, result.predicted, result.proba, list(network.classes_)
-    )
+def scores_of(result: Outcome, network: Network, task: Task) -> dict:
+    """The metrics of the task for one ``Outcome`` (those of ``Network.evaluate``)."""
+    return task_scores(task, result.truth, result.predicted, result.proba, network.classes_)
 
 
 def scores_for(network: Network, preprocessing: Preprocessor, chunk: Chunk, path: Any) -> dict:

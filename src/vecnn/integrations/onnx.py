@@ -105,7 +105,7 @@ class _Source:
     features: list[NumericFeature] | None = None
     target_mean: list[float] | None = None
     target_std: list[float] | None = None
-    threshold: float = THRESHOLD  # a binary network's unit fires where a ≥ threshold
+    threshold: float | list[float] = THRESHOLD  # sigmoid units fire where a ≥ threshold
     normalize: bool = False  # one-vs-rest units divided by their sum (as vecnn.sklearn does)
     notes: dict[str, str] = field(default_factory=dict)
 
@@ -170,7 +170,7 @@ def _from_network(network: Sequential, classes: Any = None) -> _Source:
         classes = None
     if task == "binary" and network.n_outputs != 1:
         raise ValueError(f"a binary network has one output unit; this one has {network.n_outputs}")
-    return _Source(network, task, classes)
+    return _Source(network, task, classes, threshold=network.threshold)
 
 
 def _add_preprocessing(source: _Source, preprocessing: Preprocessor) -> None:
@@ -368,7 +368,8 @@ def _head(graph: _Graph, source: _Source, A: str) -> list[Any]:
         return [output("prediction", graph.elem, ["batch", n])]
     if task == "multilabel":
         graph.node("Identity", [A], "probabilities")
-        fired = graph.node("GreaterOrEqual", [A, graph.constant("threshold", THRESHOLD)], "fired")
+        theta = graph.constant("threshold", source.threshold)
+        fired = graph.node("GreaterOrEqual", [A, theta], "fired")
         graph.node("Cast", [fired], "label", to=int64)
         return [
             output("probabilities", graph.elem, ["batch", n]),

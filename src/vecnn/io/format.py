@@ -16,7 +16,8 @@ The header has exactly these keys::
       "format_version": 1,                  # the same as in the prefix
       "vecnn_version": "0.1.0",             # the vecnn that wrote the file
       "config": {"layers": [{"type": "Dense", "config": {...}}, ...],
-                 "task": "binary" | ... | null, "classes": [...] | null},
+                 "task": "binary" | ... | null, "classes": [...] | null,
+                 "threshold": 0.3 | [...]},     # only when it is not 0.5
       "classes_dtype": "<U3" | "<i8" | ... | null,
       "tensors": {"W[1]": {"dtype": "<f4", "shape": [3, 2],
                            "offset_begin": 0, "offset_end": 24}, ...},
@@ -45,6 +46,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vecnn.backend import xp
+from vecnn.data import TASKS as TASKS  # a network config's task is one of these (or null)
 
 MAGIC = b"VECNNMF\x00"
 """The first 8 bytes of every vecnn model file."""
@@ -88,7 +90,6 @@ DTYPES: Mapping[str, Any] = {
 }
 """The closed set of dtypes a tensor may have, by their little-endian codes."""
 
-TASKS = ("binary", "multiclass", "multilabel", "regression")
 
 _HEADER_KEYS = (
     "format_version",
@@ -103,6 +104,7 @@ _HEADER_KEYS = (
     "metadata",
 )
 _CONFIG_KEYS = ("layers", "task", "classes")
+_OPTIONAL_CONFIG_KEYS = ("threshold",)  # written only when it is not the default 0.5
 _LAYER_ENTRY_KEYS = ("type", "config")
 _TENSOR_KEYS = ("dtype", "shape", "offset_begin", "offset_end")
 _OPTIMIZER_KEYS = ("type", "hyper", "steps", "params")

@@ -17,6 +17,7 @@ from vecnn.io.format import (
     _HEADER_KEYS,
     _LAYER_ENTRY_KEYS,
     _OPTIMIZER_KEYS,
+    _OPTIONAL_CONFIG_KEYS,
     _SCALARS,
     _SHA256,
     _SLACK_VALUES,
@@ -55,10 +56,12 @@ def _fail(reason: str, shown: Any) -> ModelFormatError:
     return ModelFormatError(reason, shown)
 
 
-def _exact_keys(found: Any, expected: tuple[str, ...], where: str, shown: Any) -> None:
+def _exact_keys(
+    found: Any, expected: tuple[str, ...], where: str, shown: Any, optional: tuple[str, ...] = ()
+) -> None:
     if not isinstance(found, dict):
         raise _fail(f"{where} must be a JSON object, found {_json_type(found)}", shown)
-    unknown = [key for key in found if key not in expected]
+    unknown = [key for key in found if key not in expected and key not in optional]
     missing = [key for key in expected if key not in found]
     if unknown:
         raise _fail(
@@ -211,7 +214,7 @@ def _declared_values(kind: str, config: dict[str, Any]) -> int:
 
 
 def _check_config(config: Any, stored_values: int, shown: Any) -> None:
-    _exact_keys(config, _CONFIG_KEYS, "the network config", shown)
+    _exact_keys(config, _CONFIG_KEYS, "the network config", shown, _OPTIONAL_CONFIG_KEYS)
     layers = config["layers"]
     if not isinstance(layers, list) or not 1 <= len(layers) <= MAX_LAYERS:
         raise _fail(f"the network config must list 1 to {MAX_LAYERS} layers", shown)
@@ -259,6 +262,12 @@ def _check_config(config: Any, stored_values: int, shown: Any) -> None:
         or not all(isinstance(c, (str, int, float)) for c in classes)
     ):
         raise _fail("classes must be null or a non-empty list of strings or numbers", shown)
+    threshold = config.get("threshold", 0.5)
+    thresholds = threshold if isinstance(threshold, list) else [threshold]
+    if not thresholds or not all(
+        isinstance(t, (int, float)) and not isinstance(t, bool) and 0 < t < 1 for t in thresholds
+    ):
+        raise _fail("threshold must be a number in (0, 1) or a list of them", shown)
 
 
 def _check_classes_dtype(code: Any, shown: Any) -> None:

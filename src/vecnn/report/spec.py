@@ -6,9 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from vecnn.backend import Array
-
-TASKS = ("binary", "multiclass", "multilabel", "regression")
-"""The values ``write_report``'s ``task`` takes."""
+from vecnn.data import TASKS as TASKS  # the values ``write_report``'s ``task`` takes
 
 HISTORY_ROWS = 50
 """The most epochs the page's history table shows (the last ones)."""

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from vecnn.autodiff.mode import no_grad
 from vecnn.backend import Array, errstate, xp
 from vecnn.data import (
+    Task,
     check_sample_weight,
     check_X,
     encode_targets,
@@ -143,11 +144,12 @@ def _callbacks(
     return [*chosen, EarlyStopping(patience=early_stopping)]
 
 
-def _correct(output: Array, Y: Array, task: str, threshold: float = 0.5) -> int:
+def _correct(output: Array, Y: Array, task: Task, threshold: float | Array = 0.5) -> int:
     """How many examples' predictions from ``output (n[L], m)`` match ``Y``.
 
     ``output`` is ``A[L]`` or the logits ``Z[L]``: both give the same argmax, and for
-    sigmoid units ``a ≥ 0.5`` is ``z ≥ 0``; ``threshold`` is the one for ``output``.
+    sigmoid units ``a ≥ θ`` is ``z ≥ logit θ``; ``threshold`` is ``θ`` on the scale of
+    ``output`` (``Network.output_threshold``), a number or a column ``(n[L], 1)``.
     """
     if task == "binary":
         return int(xp.count_nonzero((output >= threshold) == (Y >= 0.5)))
@@ -161,7 +163,7 @@ def evaluate_arrays(
     loss: Loss,
     X: Array,
     Y: Array,
-    task: str,
+    task: Task,
     sample_weight: Array | None = None,
 ) -> dict[str, float]:
     """Cost and accuracy of ``network`` (in inference mode) on ``X``, ``Y`` in the notation.
@@ -178,7 +180,7 @@ def evaluate_arrays(
         network.train(was_training)
     logs = {"loss": cost}
     if task != "regression":
-        threshold = 0.0 if loss.takes_logits else 0.5
+        threshold = network.output_threshold(loss.takes_logits)
         logs["accuracy"] = _correct(output.data, Y, task, threshold) / Y.shape[1]
     return logs
 
@@ -362,7 +364,7 @@ class TrainingRun:
     optimizer: Optimizer
     data: Examples
     validation: Examples | None
-    task: str
+    task: Task
     batch_size: int | None
     shuffle: bool
     rng: xp.random.Generator
@@ -379,7 +381,7 @@ class TrainingRun:
         network.history_ = self.history
         network.optimizer_ = self.optimizer
         self.weights = [p for name, p in network.named_parameters().items() if name[0] == "W"]
-        self.threshold = 0.0 if self.loss.takes_logits else 0.5
+        self.threshold = network.output_threshold(self.loss.takes_logits)
         # batch norm estimates a variance: a last batch of one example joins the one before
         self.smallest_batch = 2 if any(isinstance(x, BatchNorm) for x in network.layers) else 1
         # Batch norm's running statistics move in the forward pass: kept to put them back

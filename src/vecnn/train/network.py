@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from numbers import Real
 from typing import Any
 
 from vecnn import metrics
 from vecnn.autodiff.mode import no_grad
 from vecnn.backend import Array, xp
-from vecnn.data import check_X, encode_targets
+from vecnn.data import TASKS, Task, check_X, encode_targets
 from vecnn.losses import get_loss
 from vecnn.nn.dropout import Dropout
 from vecnn.nn.sequential import Sequential
@@ -21,17 +23,42 @@ class Network(Sequential):
     seed)``. ``X`` is always ``(n[0], m)``: examples are columns. After ``fit``, ``task``
     is one of ``binary``, ``multiclass``, ``multilabel``, ``regression`` and
     ``classes_`` holds the labels (in sorted order) that ``predict`` maps back to.
+    ``threshold`` is ``θ``, where sigmoid units fire (saved in the config).
     """
 
     def __init__(self, layers: Any, seed: Any = None) -> None:
         super().__init__(layers, seed=seed)
-        self._task: str | None = None
+        self._task: Task | None = None
         self.classes_: Array | None = None
+        self.threshold: float | list[float] = THRESHOLD
         self.stop_training = False
+
+    # ------------------------------------------------------------ the threshold
+    @property
+    def threshold(self) -> float | list[float]:
+        """``θ`` in ``(0, 1)``: a binary network's unit fires (second class) where
+        ``a ≥ θ``, a multi-label network's unit k where ``a_k ≥ θ_k`` (one number for all
+        the units, or one per unit). ``predict`` and the training accuracy use it; raising
+        it trades recall of the firing class for precision."""
+        return self._threshold
+
+    @threshold.setter
+    def threshold(self, value: float | list[float]) -> None:
+        self._threshold = _check_threshold(value, self.n_outputs)
+
+    def output_threshold(self, logits: bool) -> float | Array:
+        """``θ`` on the scale of an output: ``logit θ = log(θ/(1 − θ))`` for ``Z[L]``
+        (``a ≥ θ`` is ``z ≥ logit θ``), ``θ`` itself for ``A[L]``; a column ``(n[L], 1)``
+        for one per unit."""
+        theta = self._threshold
+        if isinstance(theta, list):
+            column = xp.asarray(theta, dtype=xp.float64).reshape(-1, 1)
+            return xp.log(column) - xp.log1p(-column) if logits else column
+        return math.log(theta) - math.log1p(-theta) if logits else theta
 
     # ---------------------------------------------------------------- the task
     @property
-    def task(self) -> str:
+    def task(self) -> Task:
         """The task fit learned, or, before fit, the one the output layer suggests."""
         if self._task is not None:
             return self._task
@@ -43,7 +70,7 @@ class Network(Sequential):
         return "regression"
 
     @task.setter
-    def task(self, value: str) -> None:
+    def task(self, value: Task) -> None:
         self._task = value
 
     def _classes(self) -> Array:
@@ -77,17 +104,23 @@ class Network(Sequential):
         finally:
             self.train(was_training)
 
-    def predict(self, X: Any, threshold: Any = 0.5) -> Array:
+    def predict(self, X: Any, threshold: float | list[float] | None = None) -> Array:
         """Predictions for ``X (n[0], m)``, as the labels ``fit`` saw.
 
-        - binary: the neuron fires (second class) where ``a ≥ θ = threshold``: ``(m,)``;
+        - binary: the neuron fires (second class) where ``a ≥ θ``: ``(m,)``;
         - multi-class (softmax, or one-vs-rest sigmoid units): the class of the largest
           output: ``(m,)``;
-        - multi-label: ``(n[L], m)`` of 0/1, unit k on where ``a_k ≥ θ_k`` (``threshold`` a
-          number or one per unit);
+        - multi-label: ``(n[L], m)`` of 0/1, unit k on where ``a_k ≥ θ_k``;
         - regression: ``A[L]``, as ``(m,)`` when there is one output.
+
+        ``θ`` is ``threshold`` (a number, or one per unit) when given, else the network's.
         """
-        A = self.predict_proba(X)
+        return self._predict_from(self.predict_proba(X), threshold)
+
+    def _predict_from(self, A: Array, threshold: float | list[float] | None = None) -> Array:
+        """``predict`` from the output ``A[L] (n[L], m)``."""
+        if threshold is None:
+            threshold = self._threshold
         task = self.task
         if task == "binary":
             return self._classes()[(A[0] >= threshold).astype(xp.intp)]
@@ -100,53 +133,48 @@ class Network(Sequential):
             return (A >= theta).astype(xp.intp)
         return A[0] if A.shape[0] == 1 else A
 
-    def evaluate(self, X: Any, Y: Any, loss: Any = None) -> dict[str, float]:
+    def evaluate(self, X: Any, Y: Any, loss: Any = None) -> dict[str, Any]:
         """Metrics on ``X (n[0], m)`` and ``Y`` (as given to ``fit``), in inference mode.
 
-        Classification: ``loss``, ``accuracy``, ``precision``/``recall``/``f1`` (binary of
-        the second class, otherwise macro-averaged); regression: ``loss``, ``mse``,
-        ``mae``, ``r2``.
+        ``loss`` (the cost of the network's loss), then the task's metric set, the one
+        ``vecnn train`` reports (``metrics.task_scores``): classification ``accuracy``,
+        ``precision``/``recall``/``f1`` (binary: of the second class; otherwise
+        macro-averaged), ``f1_macro``, ``log_loss``; multi-label ``accuracy`` (exact
+        match), ``f1_macro``, ``log_loss``; regression ``r2``, ``mse``, ``mae``.
         """
         loss_fn = get_loss(loss, self.output_activation)
         X = check_X(X, self.n_features, dtype=self.dtype)
-        known = self.classes_ if self.task in ("binary", "multiclass") else None
+        task = self.task
+        known = self.classes_ if task in ("binary", "multiclass") else None
         targets = encode_targets(Y, X.shape[1], self.n_outputs, loss_fn.name, known)
-        results = evaluate_arrays(self, loss_fn, X, targets.matrix.astype(self.dtype), self.task)
-        if self.task == "regression":
-            predicted = self.predict_proba(X)
-            truth = targets.matrix
-            results["mse"] = metrics.mean_squared_error(truth, predicted)
-            results["mae"] = metrics.mean_absolute_error(truth, predicted)
-            results["r2"] = metrics.r2_score(truth, predicted)
-            return results
-        if self.task == "multilabel":
-            return results
-        truth = self._classes()[_class_index(targets.matrix)]
-        predicted = self.predict(X)
-        average = "binary" if self.task == "binary" else "macro"
-        options: dict[str, Any] = {"average": average}
-        if average == "binary":
-            options["pos_label"] = self._classes()[1]
-        results["precision"] = metrics.precision_score(truth, predicted, **options)
-        results["recall"] = metrics.recall_score(truth, predicted, **options)
-        results["f1"] = metrics.f1_score(truth, predicted, **options)
-        return results
+        cost = evaluate_arrays(self, loss_fn, X, targets.matrix.astype(self.dtype), task)["loss"]
+        proba = self.predict_proba(X)
+        predicted = self._predict_from(proba)
+        truth = targets.matrix
+        if task in ("binary", "multiclass"):
+            truth = self._classes()[_class_index(targets.matrix)]
+        scores = metrics.task_scores(task, truth, predicted, proba, self._classes())
+        return {"loss": cost, **scores}
 
     # --------------------------------------------------------------------- state
     def config(self) -> dict[str, Any]:
-        """The architecture plus the task and classes, as plain JSON values."""
+        """The architecture plus the task, classes and threshold (when it is not 0.5), as
+        plain JSON values."""
         config = super().config()
         config["task"] = self._task
         config["classes"] = None if self.classes_ is None else self.classes_.tolist()
+        if self._threshold != THRESHOLD:
+            config["threshold"] = self._threshold
         return config
 
     @classmethod
     def from_config(cls, config: Any) -> Network:
         network = cls(cls.layers_from_config(config))
         task = config.get("task")
-        if task is not None and task not in ("binary", "multiclass", "multilabel", "regression"):
+        if task is not None and task not in TASKS:
             raise ValueError(f"unknown task {task!r} in the network config")
         network._task = task
+        network.threshold = config.get("threshold", THRESHOLD)
         classes = config.get("classes")
         if classes is not None:
             if not isinstance(classes, list) or not all(
@@ -155,6 +183,26 @@ class Network(Sequential):
                 raise ValueError("'classes' in the network config must be a list of plain values")
             network.classes_ = xp.asarray(classes)
         return network
+
+
+THRESHOLD = 0.5
+"""The default ``θ``: a sigmoid unit fires where ``a ≥ 0.5``, i.e. ``z ≥ 0``."""
+
+
+def _check_threshold(value: Any, n_outputs: int) -> float | list[float]:
+    """``θ`` as a float, or a list of one float per output unit, each in ``(0, 1)``."""
+    several = isinstance(value, (list, tuple)) or getattr(value, "ndim", 0) > 0
+    values = list(value) if several else None
+    numbers = [value] if values is None else values
+    good = bool(numbers) and all(
+        isinstance(v, Real) and not isinstance(v, bool) and 0 < v < 1 for v in numbers
+    )
+    if not good or (values is not None and len(values) != n_outputs):
+        raise ValueError(
+            f"threshold must be a number in (0, 1), or a list of {n_outputs} (one per output "
+            f"unit); got {value!r}"
+        )
+    return float(value) if values is None else [float(v) for v in values]
 
 
 def _class_index(Y: Array) -> Array:

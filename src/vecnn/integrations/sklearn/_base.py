@@ -208,6 +208,7 @@ class _VecnnMLP(BaseEstimator):
         elif self.early_stopping and self.validation_scores_ is None:
             self.validation_scores_, self.best_validation_score_ = [], -math.inf
         network = self.network_
+        network.threshold = float(getattr(self, "threshold", network.threshold))  # the neuron's θ
         if not incremental or network.optimizer_ is None:
             network.optimizer_ = self._make_optimizer()
         held_out = None
