@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vecnn._version import __version__
-from vecnn.cli.common import UsageError
+from vecnn.cli.common import UsageError, parse_target
 from vecnn.errors import DataError, ModelFormatError, ShapeError
 from vecnn.preprocessing import TASKS as TASK_CHOICES
 from vecnn.train import TrainingDivergedError
@@ -31,6 +31,7 @@ EXAMPLES = {
     "gradcheck": "vecnn gradcheck --layers 4,8,3   (or: vecnn gradcheck runs/iris/model.vecnn)",
     "export": "vecnn export runs/iris/model.vecnn iris.onnx",
     "playground": "vecnn playground --port 8050",
+    "tune": "vecnn tune iris.csv --target species --trials 20 --epochs 30 --out runs/sweep",
 }
 
 
@@ -226,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vecnn.playground.command import add_parser as add_playground
 
     add_playground(commands, EXAMPLES["playground"])
+    from vecnn.cli.sweep.command import add_parser as add_tune
+
+    add_tune(commands)
     return parser
 
 
@@ -261,10 +265,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "train":
         from vecnn.cli.train import train
 
-        target = [name.strip() for name in args.target.split(",") if name.strip()]
-        if not target:
-            raise UsageError("--target names no column")
-        return train(_settings(args, Path(args.data), target))  # type: ignore[arg-type]
+        return train(_settings(args, Path(args.data), parse_target(args.target)))  # type: ignore[arg-type]
     if args.command == "demo":
         from vecnn.cli.train import train
         from vecnn.datasets import digits_path
@@ -299,6 +300,10 @@ def _run(args: argparse.Namespace) -> int:
         from vecnn.playground.command import run as run_playground
 
         return run_playground(args)
+    if args.command == "tune":
+        from vecnn.cli.sweep.command import run as run_tune
+
+        return run_tune(args)
     raise UsageError(f"unknown command {args.command!r}")
 
 

@@ -22,6 +22,14 @@ class UsageError(Exception):
     """A command used wrongly (exit status 2), e.g. options that contradict each other."""
 
 
+def parse_target(text: str) -> list[str]:
+    """``--target``: one column, or several separated by commas (multi-label)."""
+    target = [name.strip() for name in text.split(",") if name.strip()]
+    if not target:
+        raise UsageError("--target names no column")
+    return target
+
+
 def use_color(stream: Any) -> bool:
     """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
     return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ

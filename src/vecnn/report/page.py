@@ -65,6 +65,22 @@ def _history_table(series: dict[str, list[float]]) -> list[str]:
     return parts
 
 
+def _page_start(title: str, css: str = _CSS) -> list[str]:
+    """The page's head, and its title as the first heading."""
+    return [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{css}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{_e(title)}</h1>",
+    ]
+
+
 def _html(
     *,
     title: str,
@@ -75,18 +91,7 @@ def _html(
     notes: dict[str, str],
     series: dict[str, list[float]],
 ) -> str:
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-        f"<h1>{_e(title)}</h1>",
-    ]
+    parts = _page_start(title)
     if command:
         parts += ["<h2>Command</h2>", f"<pre><code>{_e(command)}</code></pre>"]
     parts.append("<h2>Metrics</h2>")
