@@ -275,3 +275,41 @@ def test_ctrl_c_stops_the_sweep_and_still_writes_results(digits, tmp_path):
     table = _results(out)
     assert len(table) >= 1
     assert any(row["state"] == "interrupted" for row in table)
+
+
+def test_a_trial_that_diverges_reports_failed_with_its_reason(tmp_path, monkeypatch):
+    """run_trial as a Ray worker runs it, with ``ray.tune`` replaced by a recorder."""
+    import numpy as np
+
+    from vecnn.cli.sweep import trial as trial_module
+    from vecnn.cli.train import Settings
+    from vecnn.integrations import ray as vecnn_ray
+
+    class Tune:
+        def __init__(self):
+            self.reports = []
+
+        class Checkpoint:
+            @staticmethod
+            def from_directory(path):
+                return path
+
+        def report(self, metrics, checkpoint=None):
+            self.reports.append(metrics)
+
+        def get_checkpoint(self):
+            return None
+
+    tune = Tune()
+    monkeypatch.setattr(vecnn_ray, "import_tune", lambda: tune)
+    monkeypatch.setattr(trial_module, "import_tune", lambda: tune)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3, 64)) * 100
+    y = (X[0] > 0).astype(int)
+    data = trial_module.TrialData(X, y, (X, y), [0, 1], 1, "sigmoid", {})
+    base = Settings(data=tmp_path / "d.csv", target=["y"], layers=[8], epochs=5)
+    config = {"lr": 1e6, "optimizer": "sgd", "layers": "8"}
+    trial_module.run_trial(config, base=base, data=data, metric="val_loss", mode="min")
+    last = tune.reports[-1]
+    assert last[FAILED].startswith("diverged: the cost became nan at epoch")
+    assert last["val_loss"] == math.inf

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator
 
 from vecnn.report.files import _prepare_directory, _write
 from vecnn.report.page import _CSS, _e, _format, _page_start
@@ -27,6 +28,11 @@ from vecnn.report.plots import _CLASS_COLORS, _DPI, _grid, _render, _text
 _STATE_COLORS = {"finished": "#2ca02c", "stopped early": "#ff7f0e", "failed": "#d62728"}
 _OTHER_COLOR = "#7f7f7f"
 _LEGEND_LIMIT = 12
+_SWEEP_CSS = """
+.wide { overflow-x: auto; }
+table.trials td, table.trials th { white-space: nowrap; font-size: 0.9rem; }
+table.trials tr.best td { font-weight: bold; background: #eef6ee; }
+"""
 
 
 def _finite(value: Any) -> bool:
@@ -66,7 +72,7 @@ def _curves_png(curves: dict[str, list[float]], metric: str, best: str | None) -
         finite = [v for values in curves.values() for v in values if math.isfinite(v) and v > 0]
         if finite and max(finite) / min(finite) > 50:
             axes.set_yscale("log")
-    if curves:
+    if axes.get_legend_handles_labels()[0]:
         axes.legend(loc="best", fontsize="x-small", ncol=2)
     return _render(figure)
 
@@ -103,6 +109,7 @@ def _settings_png(
             )
         if log and numeric:
             axes.set_xscale("log")
+            axes.xaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))  # 2, 5: labels apart
         axes.set_title(_text(f"best {metric} by {name}", 60))
         axes.set_xlabel(_text(name))
         axes.set_ylabel(_text(f"best {metric}"))
@@ -113,10 +120,16 @@ def _settings_png(
 
 
 def _table(header: Sequence[str], table: Sequence[Sequence[Any]], best: str | None) -> list[str]:
-    parts = ["<table>", "<tr>" + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr>"]
+    """The trials as an HTML table; columns empty in every row (no restart, no failure)
+    are left out."""
+    shown = [i for i in range(len(header)) if any(row[i] != "" for row in table)] or list(
+        range(len(header))
+    )
+    parts = ['<table class="trials">']
+    parts.append("<tr>" + "".join(f"<th>{_e(header[i])}</th>" for i in shown) + "</tr>")
     for row in table:
-        style = ' style="font-weight:bold"' if best is not None and row[0] == best else ""
-        cells = "".join(f"<td>{_e(_format(v) if v != '' else '')}</td>" for v in row)
+        style = ' class="best"' if best is not None and row[0] == best else ""
+        cells = "".join(f"<td>{_e(_format(row[i]) if row[i] != '' else '')}</td>" for i in shown)
         parts.append(f"<tr{style}>{cells}</tr>")
     parts.append("</table>")
     return parts
@@ -157,15 +170,20 @@ def write_sweep_report(
     plots: dict[str, str] = {}
     images = {"curves": _curves_png(curves, metric, best)}
     plots["curves"] = f"{metric} per epoch for every trial (the best trial in bold black)"
-    if searched and points:
-        images["settings"] = _settings_png(searched, points, metric)
+    varied = [
+        (key, name, log)
+        for key, name, log in searched
+        if len({str(config.get(key)) for config, _, _ in points}) > 1
+    ]
+    if varied and points:
+        images["settings"] = _settings_png(varied, points, metric)
         plots["settings"] = (
             f"the best {metric} of each trial against each searched setting, "
             "coloured by how the trial ended"
         )
     for name, png in images.items():
         _write(out / f"{name}.png", png)
-    parts = _page_start(title, _CSS + " .wide { overflow-x: auto; }")
+    parts = _page_start(title, _CSS + _SWEEP_CSS)
     if command:
         parts += ["<h2>Command</h2>", f"<pre><code>{_e(command)}</code></pre>"]
     parts += ["<h2>Sweep</h2>", "<table>"]

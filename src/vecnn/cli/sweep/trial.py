@@ -93,4 +93,6 @@ def run_trial(
     except TrainingDivergedError as error:
         # Recorded, not raised: Tune would retry it, and it would diverge again.
         done = report.initial_epoch + len(network.history_.history.get("loss", []))
-        tune.report({metric: worst(mode), "epoch": done + 1, FAILED: str(error), RESUMED: 0})
+        tune.report(
+            {metric: worst(mode), "epoch": done + 1, FAILED: f"diverged: {error}", RESUMED: 0}
+        )
