@@ -23,6 +23,7 @@ LEVELS = {
     "nn": 3,
     "losses": 4,
     "optim": 4,
+    "distributed": 4,
     "train": 5,
     "io": 6,
     "equations": 6,

@@ -181,6 +181,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue an interrupted run from its checkpoint.vecnn (same data "
         "and settings; --epochs may grow)",
     )
+    p.add_argument(
+        "--distributed",
+        choices=["mpi"],
+        help="data-parallel over the ranks of mpiexec: mpiexec -n N vecnn train … "
+        "--distributed mpi (pip install 'vecnn[mpi]'; see docs/distributed.md)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        metavar="K",
+        help="BLAS threads per rank with --distributed (default: cores ÷ ranks per machine)",
+    )
 
     p = commands.add_parser(
         "evaluate", help="metrics of a model on labelled data", example=EXAMPLES["evaluate"]
@@ -258,6 +270,8 @@ def _settings(args: argparse.Namespace, data: Path, target: list[str]) -> object
         quiet=args.quiet,
         resume=None if getattr(args, "resume", None) is None else Path(args.resume),
         command=command_line(args.argv),
+        distributed=getattr(args, "distributed", None),
+        threads=getattr(args, "threads", None),
     )
 
 

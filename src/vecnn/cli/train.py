@@ -33,6 +33,7 @@ from vecnn.cli.resume import (
 )
 from vecnn.csvfile import Chunk, read_csv
 from vecnn.data import Task, rare_classes_note, stratified_split
+from vecnn.distributed import DistributedMismatchError
 from vecnn.errors import DataError
 from vecnn.metrics import task_scores
 from vecnn.nn import Dense, Dropout
@@ -40,6 +41,7 @@ from vecnn.optim import get_optimizer
 from vecnn.preprocessing import Preprocessor, Target, task_hint
 from vecnn.report import DecisionRegions, write_report
 from vecnn.train.callbacks import EarlyStopping
+from vecnn.train.fit import TrainingDivergedError
 from vecnn.train.network import Network
 
 MODEL_FILE = "model.vecnn"
@@ -72,6 +74,9 @@ class Settings:
     command: str = ""
     held_out: str = "validation"
     """What the held-out rows are called in the output ("test" for the demo)."""
+    distributed: str | None = None
+    """``"mpi"``: data-parallel training over the ranks of ``mpiexec``."""
+    threads: int | None = None
 
 
 def parse_layers(text: str) -> list[int]:
@@ -250,10 +255,45 @@ def prepare(settings: Settings) -> Prepared:
 
 
 def train(settings: Settings) -> int:
-    """Run ``vecnn train``; returns the exit status."""
+    """Run ``vecnn train``; returns the exit status.
+
+    With ``--distributed mpi`` every rank runs this; rank 0 alone prints and writes. An
+    error on some ranks only ends the whole job (the others would wait for them forever).
+    """
+    distributed = connect(settings)
+    if distributed is None or distributed.size == 1:
+        return _train(settings, distributed)
+    if distributed.rank != 0:
+        settings.quiet = True
+    try:
+        return _train(settings, distributed)
+    except (DistributedMismatchError, TrainingDivergedError):
+        raise  # raised on every rank alike: each exits with its message
+    except BaseException as error:
+        status = 130 if isinstance(error, KeyboardInterrupt) else 1
+        print(f"vecnn: error on rank {distributed.rank}: {error}", file=sys.stderr, flush=True)
+        distributed.abort(status)
+        raise
+
+
+def connect(settings: Settings) -> Any:
+    """``vecnn.distributed.MPI`` for ``--distributed mpi``, else None."""
+    if settings.distributed is None:
+        if settings.threads is not None:
+            raise UsageError("--threads goes with --distributed mpi")
+        return None
+    if settings.threads is not None and settings.threads < 1:
+        raise UsageError(f"--threads must be at least 1; got {settings.threads}")
+    from vecnn.distributed import MPI
+
+    return MPI(threads=settings.threads)
+
+
+def _train(settings: Settings, distributed: Any) -> int:
+    leader = distributed is None or distributed.rank == 0
     if settings.early_stopping is not None and settings.val_split == 0:
         raise UsageError("--early-stopping needs validation rows: use --val-split > 0")
-    out = check_writable_folder(settings.out)
+    out = check_writable_folder(settings.out) if leader else settings.out
     data = prepare(settings)
     preprocessing, train_rows, X, Y = data.preprocessing, data.train_rows, data.X, data.Y
     target = preprocessing.target
@@ -292,7 +332,7 @@ def train(settings: Settings) -> int:
     callbacks: list[Any] = [
         Progress(settings.epochs, math.ceil(X.shape[1] / batch), settings.quiet),
         *([stopper] if stopper is not None else []),
-        checkpoint,  # after early stopping: this epoch's best weights are known
+        *([checkpoint] if leader else []),  # after early stopping: its verdict is in
     ]
     try:
         with sigterm_as_interrupt():
@@ -309,10 +349,14 @@ def train(settings: Settings) -> int:
                 l2=settings.l2,
                 classes=target.classes,
                 initial_epoch=0 if resumed is None else resumed.epoch,
+                distributed=distributed,
             )
     except KeyboardInterrupt:
-        _say_how_to_resume(settings, checkpoint)
+        if leader:
+            _say_how_to_resume(settings, checkpoint)
         raise
+    if not leader:
+        return 0
     history.history = {
         key: [*earlier.get(key, []), *values] for key, values in history.history.items()
     }

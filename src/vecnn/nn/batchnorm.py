@@ -16,7 +16,9 @@ class BatchNorm(Layer):
 
     In training ``μ`` and ``σ²`` are the batch's, and running estimates follow them
     (``r ← (1 − momentum) r + momentum · batch``); in inference (``eval()``) the running
-    estimates are used, so a single example can be predicted.
+    estimates are used, so a single example can be predicted. In data-parallel training
+    ``global_batch`` (set by ``vecnn.distributed``) makes the statistics those of the
+    global batch (synchronized batch norm).
     """
 
     kind = "BatchNorm"
@@ -41,6 +43,7 @@ class BatchNorm(Layer):
             "running_mean": xp.zeros((n, 1), dtype=self.dtype),
             "running_var": xp.ones((n, 1), dtype=self.dtype),
         }
+        self.global_batch: Any = None
 
     @property
     def n_in(self) -> int:
@@ -60,6 +63,7 @@ class BatchNorm(Layer):
             training=self.training,
             momentum=self.momentum,
             eps=self.eps,
+            sync=self.global_batch,
         )
 
     def config(self) -> dict[str, Any]:

@@ -14,7 +14,9 @@ class Dropout(Layer):
 
     Dividing by the keep probability keeps the expected activation unchanged, so
     inference (``eval()``) passes ``A_prev`` through untouched. The mask comes from the
-    network's random generator (or ``seed`` when the layer is used alone).
+    network's random generator (or ``seed`` when the layer is used alone). In data-parallel
+    training ``global_batch`` (set by ``vecnn.distributed``) has the global batch's width
+    ``B`` and this rank's ``columns``: the mask is drawn ``(n, B)`` and those columns kept.
     """
 
     kind = "Dropout"
@@ -25,13 +27,19 @@ class Dropout(Layer):
             raise ValueError(f"Dropout: rate must be in [0, 1); got {rate!r}")
         self.rate = float(rate)
         self.rng = as_generator(seed)
+        self.global_batch: Any = None
 
     def forward(self, A_prev: Tensor) -> Tensor:
         if not self.training or self.rate == 0.0:
             return A_prev
         keep = 1.0 - self.rate
         data = A_prev.data if isinstance(A_prev, Tensor) else A_prev
-        mask = (self.rng.random(data.shape, dtype=data.dtype) < keep) / data.dtype.type(keep)
+        if self.global_batch is None:
+            drawn = self.rng.random(data.shape, dtype=data.dtype)
+        else:
+            shape = (data.shape[0], self.global_batch.width)
+            drawn = self.rng.random(shape, dtype=data.dtype)[:, self.global_batch.columns]
+        mask = (drawn < keep) / data.dtype.type(keep)
         return ops.mul(A_prev, mask.astype(data.dtype, copy=False))
 
     def config(self) -> dict[str, Any]:

@@ -19,6 +19,11 @@ class BatchNormalize(Function):
     running statistics are used. Backward (training), with ``dẐ = dout ⊙ γ``:
     ``dZ = (1/(m √(σ²+ε))) (m dẐ − Σ dẐ − Ẑ ⊙ Σ (dẐ ⊙ Ẑ))``, ``dγ = Σ dout ⊙ Ẑ``, ``dβ = Σ dout``
     (sums over the columns).
+
+    With ``sync`` (data-parallel training: ``Z`` holds this rank's columns of a global batch
+    of ``sync.width``), ``m`` is the global batch's and every column sum above is summed over
+    the ranks with ``sync.allreduce_``: ``Σ Z``, then ``Σ (Z − μ)²`` (the same two passes),
+    and in backward ``Σ dẐ`` with ``Σ dẐ ⊙ Ẑ`` in one call (synchronized batch norm).
     """
 
     name = "batch_norm"
@@ -30,9 +35,11 @@ class BatchNormalize(Function):
         training: bool,
         momentum: float,
         eps: float,
+        sync: Any = None,
     ) -> None:
         self.running_mean, self.running_var = running_mean, running_var
         self.training, self.momentum, self.eps = training, momentum, eps
+        self.sync = sync if training else None
 
     def forward(self, Z: Array, gamma: Array, beta: Array) -> Array:
         n = Z.shape[0]
@@ -42,15 +49,20 @@ class BatchNormalize(Function):
                 f"gamma {gamma.shape}, beta {beta.shape}"
             )
         if self.training:
-            m = Z.shape[1]
+            m = Z.shape[1] if self.sync is None else self.sync.width
             if m < 2:
                 raise ValueError(
                     "batch_norm in training needs at least 2 examples (columns) per batch to "
                     f"estimate a variance; got m = {m}. Use a larger batch or call eval()"
                 )
-            mean = Z.mean(axis=1, keepdims=True)
-            centered = Z - mean
-            var = (centered * centered).mean(axis=1, keepdims=True)
+            if self.sync is None:
+                mean = Z.mean(axis=1, keepdims=True)
+                centered = Z - mean
+                var = (centered * centered).mean(axis=1, keepdims=True)
+            else:
+                mean = self.sync.allreduce_(Z.sum(axis=1, keepdims=True)) / m
+                centered = Z - mean
+                var = self.sync.allreduce_((centered * centered).sum(axis=1, keepdims=True)) / m
             momentum = self.momentum
             self.running_mean *= 1 - momentum
             self.running_mean += momentum * mean
@@ -73,11 +85,14 @@ class BatchNormalize(Function):
             dZ_hat = dout * self.gamma
             if self.training:
                 m = dout.shape[1]
-                dZ = (
-                    m * dZ_hat
-                    - dZ_hat.sum(axis=1, keepdims=True)
-                    - Z_hat * (dZ_hat * Z_hat).sum(axis=1, keepdims=True)
-                ) * (self.inv_std / m)
+                sums = (
+                    dZ_hat.sum(axis=1, keepdims=True),
+                    (dZ_hat * Z_hat).sum(axis=1, keepdims=True),
+                )
+                if self.sync is not None:
+                    m = self.sync.width
+                    sums = self.sync.allreduce_(xp.stack(sums))
+                dZ = (m * dZ_hat - sums[0] - Z_hat * sums[1]) * (self.inv_std / m)
             else:
                 dZ = dZ_hat * self.inv_std
         return (
@@ -96,6 +111,7 @@ def batch_norm(
     training: bool = True,
     momentum: float = 0.1,
     eps: float = 1e-5,
+    sync: Any = None,
 ) -> Tensor:
     """Normalize each row of ``Z (n, m)`` across the columns, then scale by γ and shift by β.
 
@@ -111,4 +127,5 @@ def batch_norm(
         training=bool(training),
         momentum=float(momentum),
         eps=float(eps),
+        sync=sync,
     )

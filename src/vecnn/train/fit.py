@@ -28,6 +28,8 @@ from vecnn.data import (
     minibatches,
     split_validation,
 )
+from vecnn.distributed import DataParallel
+from vecnn.distributed.parallel import digest
 from vecnn.losses import Loss, get_loss, l2_penalty
 from vecnn.nn.batchnorm import BatchNorm
 from vecnn.nn.layer import as_generator
@@ -206,6 +208,7 @@ def fit(
     schedule: str | Callable[[int], float] | LRScheduler | None = None,
     initial_epoch: int = 0,
     sample_weight: Any = None,
+    distributed: Any = None,
 ) -> History:
     """Train on ``X (n[0], m)`` and ``Y``; return the per-epoch ``History``.
 
@@ -237,6 +240,8 @@ def fit(
       number). A batch's cost is then ``J = Σ s_i L_i / Σ s_i + (λ/(2 Σ s_i)) Σ ‖W[l]‖²``
       (its examples' weights; unit weights give the plain mean and ``m``); a batch whose
       weights are all 0 is skipped. Accuracy counts examples, unweighted.
+    - ``distributed``: ``vecnn.distributed.MPI()`` under ``mpiexec``: each mini-batch is
+      spread over the ranks, which reach the one-process weights (docs/distributed.md).
 
     The history's ``loss`` is the mean over the epoch's examples of their batch's ``J``,
     the cost the optimizer minimizes (the penalty included), as ``on_batch_end`` sees it;
@@ -273,9 +278,17 @@ def fit(
     if validation_data is not None:
         validation = _validation_examples(network, loss_fn, validation_data, targets.classes)
     elif validation_split:
+        if distributed is not None and distributed.shard == "given":
+            raise ValueError(
+                "validation_split needs shard='split' (every rank the same data); with "
+                "shard='given' pass each rank's own validation_data"
+            )
         train_index, val_index = split_validation(m, validation_split, rng, labels=_strata(targets))
         data, validation = data.subset(train_index), data.subset(val_index)
 
+    parallel = None if distributed is None else DataParallel(distributed, data.m)
+    if parallel is not None and parallel.rank != 0:
+        verbose = 0  # rank 0 alone prints
     run = TrainingRun(
         network=network,
         loss=loss_fn,
@@ -289,9 +302,48 @@ def fit(
         l2=l2,
         callbacks=_callbacks(early_stopping, callbacks),
         verbose=verbose,
+        parallel=parallel,
     )
     run.scheduler = _make_schedule(schedule, run.optimizer, epochs, initial_epoch, lr)
-    return run.train(initial_epoch, epochs)
+    if parallel is None:
+        return run.train(initial_epoch, epochs)
+    settings = {"epochs": epochs, "batch_size": batch_size, "shuffle": shuffle, "l2": l2}
+    settings.update(initial_epoch=initial_epoch, schedule=repr(schedule))
+    parallel.check(_identity(run, settings))
+    parallel.start(network)
+    try:
+        return run.train(initial_epoch, epochs)
+    finally:
+        parallel.finish(network)
+
+
+def _identity(run: TrainingRun, settings: dict[str, Any]) -> dict[str, Any]:
+    """What every rank of a data-parallel fit must share (compared before the first step)."""
+    network, parallel, data = run.network, run.parallel, run.data
+    validation = run.validation
+    identity = {
+        **settings,
+        "network": network.config(),
+        "optimizer": repr(run.optimizer),
+        "loss": run.loss.name,
+        "task": run.task,
+        "classes": None if network.classes_ is None else [str(c) for c in network.classes_],
+        "generator": digest(xp.frombuffer(repr(run.rng.bit_generator.state).encode(), "u1")),
+        "shard": parallel.distributed.shard,
+        "ranks": parallel.size,
+        "weighted": data.weights is not None,
+        "validation": None if validation is None else validation.X_rows.shape[1],
+    }
+    if parallel.distributed.shard == "split":
+        identity["data"] = digest(*_arrays(data))
+        if validation is not None:
+            identity["validation"] = digest(*_arrays(validation))
+    return identity
+
+
+def _arrays(examples: Examples) -> list[Array]:
+    weights = [] if examples.weights is None else [examples.weights]
+    return [examples.X_rows, examples.Y_rows, *weights]
 
 
 class Examples:
@@ -371,6 +423,7 @@ class TrainingRun:
     l2: float
     callbacks: list[Callback]
     verbose: int
+    parallel: DataParallel | None = None
     scheduler: LRScheduler | _FunctionSchedule | None = None
     history: History = field(default_factory=History)
     epoch: int = 0  # the epoch being trained
@@ -421,6 +474,9 @@ class TrainingRun:
         started = time.perf_counter()
         totals = EpochTotals()
         for X_b, Y_b, s_b in self.batches():
+            if self.parallel is not None:
+                self.train_shard(X_b, Y_b, s_b, totals)
+                continue
             totals.examples += X_b.shape[1]
             if s_b is not None and not s_b.any():
                 continue  # every example of the batch weighs 0: nothing to learn from it
@@ -447,15 +503,17 @@ class TrainingRun:
         Full-batch gradient descent without shuffling uses the data as it is, with no
         copy. A last batch smaller than ``smallest_batch`` joins the one before.
         """
-        m, batch_size = self.data.m, self.batch_size
-        if (batch_size is None or batch_size >= m) and not self.shuffle:
+        m, batch_size, parallel = self.data.m, self.batch_size, self.parallel
+        if parallel is None and (batch_size is None or batch_size >= m) and not self.shuffle:
             yield self.data.columns()
             return
+        if parallel is not None:  # the global batches; this rank's part of each
+            m = parallel.examples
         indices = list(minibatches(m, batch_size, self.rng, self.shuffle))
         if len(indices) > 1 and len(indices[-1]) < self.smallest_batch:
             indices[-2:] = [xp.concatenate(indices[-2:])]
         for index in indices:
-            yield self.data.columns(index)
+            yield self.data.columns(index if parallel is None else parallel.shard(index))
 
     # -------------------------------------------------------------------- steps
     def compute_gradients(self, X_b: Array, Y_b: Array, s_b: Array | None) -> tuple[float, Array]:
@@ -486,13 +544,70 @@ class TrainingRun:
             raise self.diverged(f"a gradient became infinite or NaN (cost {cost:.4g})")
         self.optimizer.step()
 
+    # ------------------------------------------------------- data-parallel steps
+    def train_shard(self, X_b: Array, Y_b: Array, s_b: Array | None, totals: EpochTotals) -> None:
+        """One data-parallel step: this rank's columns of the global batch.
+
+        Its cost is scaled so that the ranks' costs sum to the batch's ``J``; after backward
+        the gradients and the logs are summed over the ranks, then the L2 term, the
+        finiteness checks and the step act on the sums, alike on every rank.
+        """
+        parallel, network, loss = self.parallel, self.network, self.loss
+        width = parallel.batch.width
+        totals.examples += width
+        mine = X_b.shape[1] if s_b is None else float(s_b.sum())
+        total = width if s_b is None else parallel.reduce_sums(mine)[0]
+        if total == 0:
+            return  # every example of the batch weighs 0: nothing to learn from it
+        if self.buffers:
+            self.buffers_before = [buffer.copy() for buffer in self.buffers]
+        output = network.logits(X_b) if loss.takes_logits else network.forward(X_b)
+        J = parallel.local_cost(loss(output, Y_b, s_b), output, mine / total)
+        self.optimizer.zero_grad()
+        J.backward()
+        parallel.reduce_gradients(self.optimizer)
+        correct = 0
+        if self.task != "regression":
+            correct = _correct(output.data, Y_b, self.task, self.threshold)
+        cost, correct = parallel.reduce_sums(J.item(), correct)
+        cost += parallel.add_l2(self.weights, self.l2, total)
+        if not math.isfinite(cost):
+            raise self.diverged(f"the cost became {cost}")
+        self.apply_step(cost)
+        totals.cost += cost * width
+        totals.correct += round(correct)
+        for callback in self.callbacks:
+            callback.on_batch_end(network, self.step, {"loss": cost})
+        self.step += 1
+
+    def reduced_validation(self) -> dict[str, float]:
+        """The validation logs, each rank evaluating its columns, the sums reduced."""
+        columns = self.parallel.validation_columns(self.validation.m)
+        X_val, Y_val, s_val = self.validation.columns()
+        X_val, Y_val = X_val[:, columns], Y_val[:, columns]
+        s_val = None if s_val is None else s_val[columns]
+        m = X_val.shape[1]
+        weight = m if s_val is None else float(s_val.sum())
+        part = {"loss": 0.0, "accuracy": 0.0}
+        if weight:
+            part.update(evaluate_arrays(self.network, self.loss, X_val, Y_val, self.task, s_val))
+        cost, correct, weight, m = self.parallel.reduce_sums(
+            part["loss"] * weight, round(part["accuracy"] * m), weight, m
+        )
+        logs = {"loss": cost / weight}
+        if self.task != "regression":
+            logs["accuracy"] = correct / m
+        return logs
+
     def epoch_logs(self, totals: EpochTotals, started: float) -> dict[str, float]:
         """The epoch's logs: ``loss``, ``accuracy``, validation, ``lr``, ``time``; then the
         schedule moves the learning rate on for the next epoch."""
         logs = {"loss": totals.cost / totals.examples}
         if self.task != "regression":
             logs["accuracy"] = totals.correct / totals.examples
-        if self.validation is not None:
+        if self.validation is not None and self.parallel is not None:
+            logs.update({f"val_{key}": value for key, value in self.reduced_validation().items()})
+        elif self.validation is not None:
             X_val, Y_val, s_val = self.validation.columns()
             val = evaluate_arrays(self.network, self.loss, X_val, Y_val, self.task, s_val)
             logs.update({f"val_{key}": value for key, value in val.items()})
