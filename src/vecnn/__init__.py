@@ -4,7 +4,7 @@ Examples are columns: ``X = A[0]`` is ``(n[0], m)``; ``W[l]`` is ``(n[l], n[l-1]
 ``b[l]`` is ``(n[l], 1)``.
 """
 
-from vecnn import datasets, graph, io, losses, metrics, nn, ops, optim
+from vecnn import datasets, distributed, graph, io, losses, metrics, nn, ops, optim
 from vecnn._version import __version__
 from vecnn.autodiff import (
     Function,
@@ -35,6 +35,7 @@ __all__ = [
     "__version__",
     "datasets",
     "detect_anomaly",
+    "distributed",
     "grad_check",
     "graph",
     "io",
