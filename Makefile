@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_ARGS ?=
+DISTRIBUTED_BENCH_ARGS ?=
 
 .PHONY: test demo lint bench clean
 
@@ -26,13 +27,15 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check src tests examples benchmarks
 
 # The bench extra (PyTorch, scikit-learn, psutil) goes into .venv only for `make bench`:
-# `make test` and CI install `.[dev]` alone. Options: make bench BENCH_ARGS="--quick".
+# `make test` and CI install `.[dev]` alone. Options: make bench BENCH_ARGS="--quick"
+# (and DISTRIBUTED_BENCH_ARGS="--quick" for benchmarks/distributed.py: MPI against one process).
 $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+	$(PY) benchmarks/distributed.py $(DISTRIBUTED_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache

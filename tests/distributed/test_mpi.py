@@ -4,6 +4,7 @@ resumes after a killed rank, and refuses ranks that disagree (each launch has a 
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import shutil
 import signal
@@ -164,3 +165,22 @@ def test_threads_are_shared_among_the_ranks(tmp_path):
     cores = len(os.sched_getaffinity(0))
     for rank in (0, 1):
         assert (tmp_path / f"rank{rank}").read_text() == f"{max(1, cores // 2)} 2"
+
+
+def test_the_distributed_benchmark_runs(tmp_path):
+    bench = Path(__file__).parents[2] / "benchmarks" / "distributed.py"
+    out = tmp_path / "distributed.json"
+    done = subprocess.run(
+        [sys.executable, str(bench), "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["ranks"], r["threads"], r["mpi"]) for r in rows] == [
+        (1, 1, False),
+        (1, 2, False),
+        (2, 1, True),
+    ]
+    assert rows[2]["allreduce_s_per_step"] > 0 and "ratio_to_one_process" in rows[2]
