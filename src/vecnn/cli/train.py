@@ -269,10 +269,12 @@ def train(settings: Settings) -> int:
         return _train(settings, distributed)
     except (DistributedMismatchError, TrainingDivergedError):
         raise  # raised on every rank alike: each exits with its message
+    except KeyboardInterrupt:
+        distributed.abort(130)  # rank 0 said how to resume; a rank in a collective waits
+        raise
     except BaseException as error:
-        status = 130 if isinstance(error, KeyboardInterrupt) else 1
         print(f"vecnn: error on rank {distributed.rank}: {error}", file=sys.stderr, flush=True)
-        distributed.abort(status)
+        distributed.abort(1)
         raise
 
 
