@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from helpers import digits, largest_difference, train, weights
+from helpers import digits, largest_difference, network, train, weights
 
 from vecnn import ops
 from vecnn.autodiff import Tensor
@@ -14,6 +14,7 @@ from vecnn.autodiff.gradcheck import grad_check
 from vecnn.distributed import DistributedMismatchError, run_in_process
 from vecnn.distributed.parallel import GlobalBatch, _split_bounds
 from vecnn.nn import Dropout
+from vecnn.optim import Adam
 
 
 @pytest.fixture(scope="module")
@@ -183,3 +184,30 @@ def test_an_error_on_one_rank_reaches_the_caller_and_frees_the_others():
 def test_distributed_must_be_a_distributed_object():
     with pytest.raises(TypeError, match="MPI"):
         train("mpi", epochs=1)
+
+
+def test_resuming_on_another_number_of_ranks_gives_the_one_process_weights():
+    def first_part(d):
+        net = train(d, epochs=2)
+        return net.state_dict(), net.optimizer_.state_dict(), net.rng.bit_generator.state
+
+    saved = run_in_process(2, first_part)[0]  # what a checkpoint holds
+
+    def second_part(d):
+        net = network()
+        net.load_state_dict(saved[0])
+        optimizer = Adam(net.parameters(), lr=1e-2)
+        optimizer.load_state_dict(saved[1])
+        net.rng.bit_generator.state = saved[2]
+        X, y = digits()
+        net.fit(X, y, distributed=d, epochs=5, initial_epoch=2, verbose=0, optimizer=optimizer)
+        return weights(net)
+
+    resumed = run_in_process(3, second_part)
+    assert largest_difference(resumed[0], weights(train(None))) < 1e-10
+
+
+def test_threads_go_with_distributed_on_the_command_line(tmp_path):
+    from vecnn.cli import main
+
+    assert main(["train", str(tmp_path / "x.csv"), "--target", "y", "--threads", "2"]) == 2
