@@ -17,6 +17,7 @@ LEVELS = {
     "metrics": 1,
     "data": 1,
     "csvfile": 1,
+    "dates": 1,
     "preprocessing": 2,
     "datasets": 2,
     "ops": 2,

@@ -10,6 +10,7 @@ exactly the same steps; columns are matched by name.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -18,12 +19,17 @@ from typing import Any
 from vecnn.backend import Array, errstate, xp
 from vecnn.csvfile import Chunk
 from vecnn.data import TASKS as NETWORK_TASKS
+from vecnn.dates import DATE_PARTS, TIME_PARTS, date_parts, has_time, parse_iso
 from vecnn.errors import DataError
 
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 """Tokens read as a missing value (compared in lower case)."""
 
 IMPUTE = ("mean", "median", "most_frequent")
+MAX_CATEGORIES = 100
+"""A text column with more distinct values than this is refused (``--max-categories``)."""
+IDENTIFIER_SHARE = 0.9
+"""A text column with at least this share of distinct values (in 10 rows or more) is an ID."""
 TASKS = ("auto", *NETWORK_TASKS)
 """``--task``: a network's task, or ``auto`` (found from the target column)."""
 MAX_CLASSES_AUTO = 20
@@ -162,6 +168,99 @@ class CategoricalFeature:
         return [f"{self.name}={category}" for category in self.categories]
 
 
+@dataclass
+class DateFeature:
+    """A column of ISO dates: its ``parts`` (year, month, day, weekday; hour for times),
+    each standardized with the training mean and standard deviation."""
+
+    name: str
+    parts: list[str]
+    mean: list[float]
+    std: list[float]
+    fill: str | None = None
+
+    def encode(self, values: list[str], lines: list[int], path: Any) -> Array:
+        out = xp.empty((len(self.parts), len(values)))
+        for i, value in enumerate(values):
+            if is_missing(value):
+                if self.fill is None:
+                    raise _missing_error(self.name, lines[i], value, path)
+                value = self.fill
+            out[:, i] = date_parts(_parse_date(value, lines[i], self.name, path), self.parts)
+        mean = xp.array(self.mean).reshape(-1, 1)
+        return (out - mean) / xp.array(self.std).reshape(-1, 1)
+
+    @property
+    def outputs(self) -> list[str]:
+        return [f"{self.name}.{part}" for part in self.parts]
+
+
+def _parse_date(value: str, line: int, name: str, path: Any) -> Any:
+    moment = parse_iso(value)
+    if moment is None:
+        raise DataError(
+            f"{value!r} is not an ISO date (YYYY-MM-DD, optionally with a time)", path, line, name
+        )
+    return moment
+
+
+def _is_date_column(values: list[str]) -> bool:
+    present = [v for v in values if not is_missing(v)]
+    return bool(present) and all(parse_iso(v) is not None for v in present)
+
+
+def _fit_date(name: str, values: list[str], lines: list[int], impute: str | None) -> DateFeature:
+    present = [v for v in values if not is_missing(v)]
+    parts = list(DATE_PARTS) + (list(TIME_PARTS) if any(map(has_time, present)) else [])
+    table = [date_parts(parse_iso(v), parts) for v in present]
+    stats = [_mean_std(list(column)) for column in zip(*table, strict=True)]
+    fill = None if impute is None else Counter(present).most_common(1)[0][0]
+    return DateFeature(name, parts, [m for m, _ in stats], [s for _, s in stats], fill)
+
+
+def _refuse_identifier(
+    name: str, values: list[str], numbers: list[float | None] | None, path: Any
+) -> None:
+    """A DataError for an identifier: integers unique and increasing (``numbers``), or text
+    with a distinct value in nearly every row (in 10 rows or more)."""
+    m = len(values)
+    if m < 10:
+        return
+    if numbers is not None:
+        ints = [n for n in numbers if n is not None]
+        increasing = all(b > a for a, b in itertools.pairwise(ints))
+        if len(ints) == m and increasing and all(n == int(n) for n in ints):
+            raise DataError(
+                f"looks like an identifier (integers, unique and increasing: a row number "
+                f"tells nothing about a new row); drop it with --drop {name}",
+                path,
+                column=name,
+            )
+        return
+    distinct = len({v for v in values if not is_missing(v)})
+    if distinct >= IDENTIFIER_SHARE * m:
+        raise DataError(
+            f"looks like an identifier ({distinct} distinct values in {m} rows: one-hot "
+            f"encoding it would only memorize the rows); drop it with --drop {name}",
+            path,
+            column=name,
+        )
+
+
+def _refuse_many_categories(
+    name: str, values: list[str], max_categories: int | None, path: Any
+) -> None:
+    """A DataError for text with more than ``max_categories`` distinct values."""
+    distinct = len({v for v in values if not is_missing(v)})
+    if max_categories is not None and distinct > max_categories:
+        raise DataError(
+            f"has {distinct} distinct text values, more than --max-categories {max_categories} "
+            f"to one-hot encode; drop it with --drop {name} or raise --max-categories",
+            path,
+            column=name,
+        )
+
+
 def _fill_value(numbers: list[float], how: str | None) -> float | None:
     if how is None or not numbers:
         return None
@@ -172,10 +271,21 @@ def _fill_value(numbers: list[float], how: str | None) -> float | None:
     return float(Counter(numbers).most_common(1)[0][0])
 
 
-def _fit_feature(name: str, chunk: Chunk, impute: str | None, path: Any) -> Any:
+def _fit_feature(
+    name: str,
+    chunk: Chunk,
+    impute: str | None,
+    path: Any,
+    max_categories: int | None = None,
+    refuse_identifiers: bool = False,
+) -> Any:
     values = chunk.column(name)
+    if _is_date_column(values):
+        return _fit_date(name, values, chunk.lines, impute)
     if _looks_numeric(values):
         numbers = _numbers(values, chunk.lines, name, path)
+        if refuse_identifiers:
+            _refuse_identifier(name, values, numbers, path)
         present = [n for n in numbers if n is not None]
         if not present:
             raise DataError("every value of this column is missing", path, column=name)
@@ -188,9 +298,64 @@ def _fit_feature(name: str, chunk: Chunk, impute: str | None, path: Any) -> Any:
     if impute is None and len(present) < len(values):
         first = next(i for i, v in enumerate(values) if is_missing(v))
         raise _missing_error(name, chunk.lines[first], values[first], path)
+    if refuse_identifiers:
+        _refuse_identifier(name, values, None, path)
+    _refuse_many_categories(name, values, max_categories, path)
     # Text has no mean or median: every --impute fills it with the most frequent category.
     fill = None if impute is None else Counter(present).most_common(1)[0][0]
     return CategoricalFeature(name, sorted(set(present)), fill)
+
+
+def missing_counts(chunk: Chunk, names: list[str]) -> dict[str, int]:
+    """The number of missing values in each of the columns ``names`` that has any."""
+    counts = {name: sum(map(is_missing, chunk.column(name))) for name in names}
+    return {name: count for name, count in counts.items() if count}
+
+
+def _refuse_missing_features(chunk: Chunk, names: list[str], path: Any) -> None:
+    """A DataError listing every feature column with missing values and its count, at the
+    line of the first one."""
+    counts = missing_counts(chunk, names)
+    if not counts:
+        return
+    line, _, name, token = min(  # the first line, and on it the leftmost column
+        (chunk.lines[i], position, name, value)
+        for position, name in enumerate(counts)
+        for i, value in enumerate(chunk.column(name))
+        if is_missing(value)
+    )
+    fix = (
+        "fill them with --impute mean|median|most_frequent (numbers get the mean or median, "
+        "text the most frequent value) or remove those rows"
+    )
+    m = len(chunk.rows)
+    if len(counts) == 1:
+        reason = f"missing value {token!r}: {counts[name]} of {m} rows miss this column; {fix}"
+        raise DataError(reason, path, line, name)
+    listed = ", ".join(f"{column!r} ({count})" for column, count in counts.items())
+    raise DataError(
+        f"missing values in {len(counts)} columns of {m} rows: {listed}; the first is "
+        f"{token!r} in column {name!r}; {fix}",
+        path,
+        line,
+    )
+
+
+def imputation_notes(features: list[Any], impute: str, counts: dict[str, int]) -> list[str]:
+    """What ``--impute`` fills, per column with ``counts[name]`` missing values:
+    ``'bill': 2 missing values filled with the mean 43.92``."""
+    notes = []
+    for feature in features:
+        count = counts.get(feature.name, 0)
+        if not count or feature.fill is None:
+            continue
+        if isinstance(feature, NumericFeature) and impute != "most_frequent":
+            how = f"the {impute} {feature.fill:.6g}"
+        else:
+            how = f"the most frequent value {feature.fill!r}"
+        plural = "s" if count > 1 else ""
+        notes.append(f"{feature.name!r}: {count} missing value{plural} filled with {how}")
+    return notes
 
 
 def _label_key(label: str) -> tuple[int, float, str]:
@@ -232,6 +397,8 @@ class Target:
     std: list[float] | None = None
     reason: str = ""
     """Why ``task`` was chosen, in words (not stored in the model file)."""
+    hint: str = ""
+    """How to take the target as another task ("" for text labels: classes only)."""
 
     def encode(self, chunk: Chunk, path: Any) -> Array:
         """``Y``: labels ``(m,)`` (classification), an indicator ``(K, m)`` (multi-label), or
@@ -318,17 +485,19 @@ def _fit_target(names: list[str], chunk: Chunk, task: str, path: Any) -> Target:
         task, reason = detect_task(names, chunk)
     else:
         reason = f"--task {task} was given"
+    numeric = all(_looks_numeric(chunk.column(name)) for name in names)
+    hint = task_hint(task, len(names) > 1) if numeric or task == "regression" else ""
     try:
         target = _target_for(names, chunk, task, path)
     except DataError as error:
         raise DataError(
-            f"{error.reason} (the target was taken as {task}: {reason}; "
-            f"{task_hint(task, len(names) > 1)})",
+            f"{error.reason} (the target was taken as {task}: {reason}"
+            f"{'; ' + hint if hint else ''})",
             error.path,
             error.line,
             error.column,
         ) from None
-    target.reason = reason
+    target.reason, target.hint = reason, hint
     return target
 
 
@@ -376,8 +545,18 @@ class Preprocessor:
         task: str = "auto",
         impute: str | None = None,
         path: Any = None,
+        max_categories: int | None = None,
+        refuse_identifiers: bool = False,
     ) -> Preprocessor:
-        """Learn the encoders from ``chunk``: every column but the target is a feature."""
+        """Learn the encoders from ``chunk``: every column but the target is a feature.
+
+        Refused with a DataError naming the column: missing values without ``impute`` (all
+        columns listed with their counts); with ``refuse_identifiers``, an identifier (text
+        with a distinct value in nearly every row, or integers unique and increasing); a
+        text column with more than ``max_categories`` distinct values (None: no limit; the
+        command line passes ``MAX_CATEGORIES`` and refuses identifiers). ISO dates become
+        date parts.
+        """
         if impute is not None and impute not in IMPUTE:
             raise DataError(f"unknown --impute {impute!r}; choose one of: {', '.join(IMPUTE)}")
         target = [target] if isinstance(target, str) else list(target)
@@ -391,7 +570,12 @@ class Preprocessor:
         names = [name for name in chunk.columns if name not in target]
         if not names:
             raise DataError("no feature columns: every column is a target", path)
-        features = [_fit_feature(name, chunk, impute, path) for name in names]
+        if impute is None:
+            _refuse_missing_features(chunk, names, path)
+        features = [
+            _fit_feature(name, chunk, impute, path, max_categories, refuse_identifiers)
+            for name in names
+        ]
         return cls(features, encoded_target)
 
     @property
@@ -440,6 +624,17 @@ class Preprocessor:
                         "fill": feature.fill,
                     }
                 )
+            elif isinstance(feature, DateFeature):
+                features.append(
+                    {
+                        "name": feature.name,
+                        "kind": "date",
+                        "parts": feature.parts,
+                        "mean": feature.mean,
+                        "std": feature.std,
+                        "fill": feature.fill,
+                    }
+                )
             else:
                 features.append(
                     {
@@ -473,7 +668,7 @@ class Preprocessor:
         return cls(features, None if target is None else _target_from_config(target))
 
 
-def _feature_from_config(entry: Any) -> NumericFeature | CategoricalFeature:
+def _feature_from_config(entry: Any) -> NumericFeature | CategoricalFeature | DateFeature:
     _require(isinstance(entry, dict) and isinstance(entry.get("name"), str), "feature")
     kind = entry.get("kind")
     if kind == "numeric":
@@ -501,6 +696,26 @@ def _feature_from_config(entry: Any) -> NumericFeature | CategoricalFeature:
         )
         _require(entry["fill"] is None or isinstance(entry["fill"], str), "fill")
         return CategoricalFeature(entry["name"], list(categories), entry["fill"])
+    if kind == "date":
+        _require(set(entry) == {"name", "kind", "parts", "mean", "std", "fill"}, "date keys")
+        parts, mean, std = entry["parts"], entry["mean"], entry["std"]
+        known = (*DATE_PARTS, *TIME_PARTS)
+        _require(
+            isinstance(parts, list)
+            and len(parts) > 0
+            and all(part in known for part in parts)
+            and len(set(parts)) == len(parts),
+            "date parts",
+        )
+        _require_scaling(mean, std, len(parts), "date")
+        _require(entry["fill"] is None or isinstance(entry["fill"], str), "fill")
+        return DateFeature(
+            entry["name"],
+            list(parts),
+            [float(v) for v in mean],
+            [float(v) for v in std],
+            entry["fill"],
+        )
     raise ValueError(f"preprocessing config: unknown feature kind {kind!r}")
 
 
@@ -521,14 +736,7 @@ def _target_from_config(target: Any) -> Target:
     classes, mean, std = target["classes"], target["mean"], target["std"]
     if task == "regression":
         _require(classes is None, "target classes (none for regression)")
-        for values in (mean, std):
-            _require(
-                isinstance(values, list)
-                and len(values) == len(names)
-                and all(_is_number(v) for v in values),
-                "target mean/std",
-            )
-        _require(all(s > 0 for s in std), "target std")
+        _require_scaling(mean, std, len(names), "target")
         return Target(list(names), task, mean=[float(m) for m in mean], std=[float(s) for s in std])
     _require(mean is None and std is None, "target mean/std (only for regression)")
     if task == "multilabel":
@@ -543,6 +751,16 @@ def _target_from_config(target: Any) -> Target:
         "target classes",
     )
     return Target(list(names), task, classes=list(classes))
+
+
+def _require_scaling(mean: Any, std: Any, n: int, what: str) -> None:
+    """``mean`` and ``std`` are lists of ``n`` finite numbers, every ``std`` positive."""
+    for values in (mean, std):
+        _require(
+            isinstance(values, list) and len(values) == n and all(_is_number(v) for v in values),
+            f"{what} mean/std",
+        )
+    _require(all(v > 0 for v in std), f"{what} std")
 
 
 def _is_number(value: Any) -> bool:
