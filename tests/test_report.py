@@ -4,6 +4,7 @@ escaped, every task and edge case of the history is drawn, and Matplotlib's stat
 
 from __future__ import annotations
 
+import base64
 import copy
 import os
 import struct
@@ -74,14 +75,20 @@ def parse(written: dict[str, Path]) -> Page:
     page = Page()
     page.feed(report.read_text(encoding="utf-8"))
     page.close()
+    # The page is self-contained: each plot is embedded as a data URI holding the bytes
+    # of the PNG file written beside it.
+    files = {path.read_bytes(): path.name for name, path in written.items() if name != "report"}
+    embedded = []
     for img in page.imgs:
         src = img["src"]
-        assert src and not os.path.isabs(src) and "/" not in src
-        assert (report.parent / src).is_file(), f"{src} is linked but missing"
+        assert src and src.startswith("data:image/png;base64,"), src[:40]
+        image = base64.b64decode(src.split(",", 1)[1])
+        assert image in files, "an embedded image is no PNG file written"
+        embedded.append(files[image])
         assert img.get("alt")
-    # Every PNG written is linked, and nothing else is written.
+    # Every PNG written is embedded, and nothing else is written.
     pngs = {path.name for name, path in written.items() if name != "report"}
-    assert {img["src"] for img in page.imgs} == pngs
+    assert set(embedded) == pngs
     assert sorted(p.name for p in report.parent.iterdir()) == sorted(pngs | {"report.html"})
     for name, path in written.items():
         assert path.parent == report.parent
@@ -137,7 +144,7 @@ def test_binary_with_string_classes_and_escaping(tmp_path):
     text = page.all_text
     assert "<script>alert('x')</script> & more" in text  # shown as text ...
     assert "<script>" not in raw and "&lt;script&gt;" in raw  # ... because it was escaped
-    assert "f1<score>" in text and "accuracy" in text and "0.666667" in text and "nan" in text
+    assert "f1<score>" in text and "accuracy" in text and "0.6667" in text and "nan" in text
     assert "vecnn train data.csv --target 'y' <x>" in text
     for key in ("loss", "val_loss", "accuracy", "val_accuracy", "lr", "time"):
         assert key in text

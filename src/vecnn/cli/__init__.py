@@ -62,6 +62,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer ≥ 0; got {text}")
+    return value
+
+
 def _fraction(text: str) -> float:
     value = float(text)
     if not 0 <= value < 1:
@@ -115,9 +122,10 @@ def _add_training_options(
     )
     p.add_argument(
         "--early-stopping",
-        type=_positive_int,
+        type=_non_negative_int,
         metavar="PATIENCE",
-        help="stop when the validation loss has not improved for PATIENCE epochs",
+        help="stop when the validation loss has not improved for PATIENCE epochs and keep the "
+        "best epoch's weights (default 10 when there are validation rows; 0: off)",
     )
     p.add_argument("--l2", type=_non_negative, default=0.0, help="L2 penalty λ (default 0)")
     p.add_argument(
@@ -173,6 +181,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["mean", "median", "most_frequent"],
         help="fill missing values (default: refuse them)",
     )
+    p.add_argument(
+        "--drop",
+        metavar="COLS",
+        default="",
+        help="columns to leave out, comma-separated (e.g. an ID or a name; default none)",
+    )
+    p.add_argument(
+        "--max-categories",
+        type=_positive_int,
+        default=100,
+        help="most distinct values a text column may have to be one-hot encoded (default 100)",
+    )
     p.add_argument("--delimiter", help="field separator (default: detected from the header)")
     p.add_argument("--out", default="vecnn-out", help="output folder (default vecnn-out)")
     p.add_argument(
@@ -209,7 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL")
     p.add_argument("data", metavar="DATA.csv")
     p.add_argument("-o", "--output", metavar="OUT.csv", help="output file (default: stdout)")
-    p.add_argument("--delimiter")
+    p.add_argument(
+        "--keep",
+        metavar="COLS",
+        default="",
+        help="input columns to copy to the output, comma-separated (e.g. an ID; default none)",
+    )
+    p.add_argument("--delimiter", help="field separator (default: detected from the header)")
 
     p = commands.add_parser(
         "demo", help="train on the bundled handwritten digits", example=EXAMPLES["demo"]
@@ -266,6 +292,8 @@ def _settings(args: argparse.Namespace, data: Path, target: list[str]) -> object
         seed=args.seed,
         out=Path(args.out),
         impute=getattr(args, "impute", None),
+        drop=[name.strip() for name in getattr(args, "drop", "").split(",") if name.strip()],
+        max_categories=getattr(args, "max_categories", 100),
         delimiter=getattr(args, "delimiter", None),
         quiet=args.quiet,
         resume=None if getattr(args, "resume", None) is None else Path(args.resume),
@@ -295,7 +323,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "predict":
         from vecnn.cli.predict import predict
 
-        return predict(args.model, args.data, args.output, args.delimiter)
+        keep = [name.strip() for name in args.keep.split(",") if name.strip()]
+        return predict(args.model, args.data, args.output, args.delimiter, keep)
     if args.command == "explain":
         from vecnn.cli.explain import explain
 

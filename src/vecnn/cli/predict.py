@@ -31,24 +31,29 @@ def _header(model: Model) -> list[str]:
     return ["prediction"] + [f"proba_{label}" for label in network.classes_.tolist()]
 
 
+def _p(value: Any) -> str:
+    """A probability or a value as written out: 6 significant digits."""
+    return f"{float(value):.6g}"
+
+
 def _rows(model: Model, chunk: Chunk, path: Any) -> list[list[Any]]:
     """The output rows for ``chunk``: the prediction, then one probability per class."""
     target, network = model.target, model.network
     X = model.preprocessing.transform(chunk, path)
     if target.task == "regression":
         values = target.decode(network.predict_proba(X).astype(xp.float64))
-        return [[repr(float(v)) for v in column] for column in values.T]
+        return [[repr(float(v)) for v in column] for column in values.T]  # values: all digits
     if target.task == "multilabel":
         proba = network.predict_proba(X)
         fired = network.predict(X)
         return [
-            [int(v) for v in on] + [repr(float(p)) for p in p_col]
+            [int(v) for v in on] + [_p(p) for p in p_col]
             for on, p_col in zip(fired.T, proba.T, strict=True)
         ]
     labels = network.predict(X)
     proba = class_probabilities(network, X)
     return [
-        [label, *(repr(float(p)) for p in column)]
+        [label, *(_p(p) for p in column)]
         for label, column in zip(labels.tolist(), proba.T, strict=True)
     ]
 
@@ -62,18 +67,45 @@ def _output(path: str | None) -> Iterator[IO[str]]:
         yield handle
 
 
-def predict(model_path: str, data: str, out: str | None, delimiter: str | None) -> int:
-    """Write predictions for every row of ``data``, reading and writing in chunks."""
+def predict(
+    model_path: str,
+    data: str,
+    out: str | None,
+    delimiter: str | None,
+    keep: list[str] = (),
+) -> int:
+    """Write predictions for every row of ``data``, reading and writing in chunks.
+
+    ``keep``: input columns copied to the output first (an ID, say). Columns the model
+    does not use are ignored: the target silently, any other with a note on standard error.
+    """
     model = load_model(model_path)
-    allowed = list(model.target.names)
     with CSVReader(data, delimiter) as reader:
-        model.preprocessing.check_columns(reader.columns, data, allow=allowed)
+        model.preprocessing.check_columns(reader.columns, data, allow=reader.columns)
+        absent = [name for name in keep if name not in reader.columns]
+        if absent:
+            raise DataError(
+                f"--keep names columns not in the file: {', '.join(absent)}; available "
+                f"columns: {', '.join(reader.columns)}",
+                data,
+            )
+        used = {*model.preprocessing.feature_columns, *model.target.names, *keep}
+        ignored = [name for name in reader.columns if name not in used]
+        if ignored:
+            print(
+                f"vecnn: note: columns the model does not use are ignored: {', '.join(ignored)}",
+                file=sys.stderr,
+            )
         with _output(out) as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(_header(model))
+            writer.writerow([*keep, *_header(model)])
             rows = 0
             for chunk in reader.chunks(CHUNK_ROWS):
-                writer.writerows(_rows(model, chunk, data))
+                kept = [chunk.column(name) for name in keep]
+                predicted = _rows(model, chunk, data)
+                writer.writerows(
+                    [*(column[i] for column in kept), *row] for i, row in enumerate(predicted)
+                )
                 rows += len(chunk.rows)
             if rows == 0:
                 raise DataError("no data rows (the file has a header only)", data)

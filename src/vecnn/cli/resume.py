@@ -45,6 +45,8 @@ FINGERPRINT = (
     "dropout",
     "seed",
     "impute",
+    "drop",
+    "max_categories",
 )
 """The settings a resumed run must share with the interrupted one (``--epochs`` may grow)."""
 

@@ -8,7 +8,7 @@ import itertools
 import math
 import shlex
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from vecnn.cli.resume import (
     resume,
     sigterm_as_interrupt,
 )
+from vecnn.cli.summary import data_section, remove_stale_plots, rising_loss
 from vecnn.csvfile import Chunk, read_csv
 from vecnn.data import Task, rare_classes_note, stratified_split
 from vecnn.distributed import DistributedMismatchError
@@ -38,13 +39,23 @@ from vecnn.errors import DataError
 from vecnn.metrics import task_scores
 from vecnn.nn import Dense, Dropout
 from vecnn.optim import get_optimizer
-from vecnn.preprocessing import Preprocessor, Target, task_hint
+from vecnn.preprocessing import (
+    MAX_CATEGORIES,
+    DateFeature,
+    Preprocessor,
+    Target,
+    imputation_notes,
+    is_missing,
+    missing_counts,
+)
 from vecnn.report import DecisionRegions, write_report
 from vecnn.train.callbacks import EarlyStopping
 from vecnn.train.fit import TrainingDivergedError
 from vecnn.train.network import Network
 
 MODEL_FILE = "model.vecnn"
+DEFAULT_PATIENCE = 10
+"""Early stopping's patience when there are validation rows and none was given."""
 
 
 @dataclass
@@ -63,11 +74,15 @@ class Settings:
     batch_size: int | None = 32
     val_split: float = 0.2
     early_stopping: int | None = None
+    """Patience in epochs; None: ``DEFAULT_PATIENCE`` when there are validation rows; 0: off."""
     l2: float = 0.0
     dropout: float = 0.0
     seed: int = 0
     out: Path = Path("vecnn-out")
     impute: str | None = None
+    drop: list[str] = field(default_factory=list)
+    """Columns left out of the features (``--drop``)."""
+    max_categories: int | None = MAX_CATEGORIES
     delimiter: str | None = None
     quiet: bool = False
     resume: Path | None = None
@@ -211,15 +226,34 @@ class Prepared:
     X: Array
     Y: Array
     validation: tuple[Array, Array] | None
+    notes: list[str] = field(default_factory=list)
+    """What was done to the data, in sentences (printed, and shown in the report)."""
+    warnings: list[str] = field(default_factory=list)
+    """What may be wrong with the data (printed on standard error, shown in the report)."""
+    rows_read: int = 0
+    missing: dict[str, int] = field(default_factory=dict)
+    """Missing values per feature column (in the rows kept), filled by ``--impute``."""
 
 
 def prepare(settings: Settings) -> Prepared:
     """Read ``settings.data``, split it, and learn the preprocessing on the training rows."""
     table = read_csv(settings.data, settings.delimiter)
+    rows_read = len(table.rows)
+    notes: list[str] = []
+    table = _drop_columns(table, settings, notes)
+    table = _drop_rows_without_target(table, settings, notes)
     # Every row is checked first (a bad value anywhere is reported, and a target with one
     # class is one in the file); then the scaling and the classes are learned from the
     # training rows alone, for the task found on the whole file.
-    whole = Preprocessor.fit(table, settings.target, settings.task, settings.impute, settings.data)
+    whole = Preprocessor.fit(
+        table,
+        settings.target,
+        settings.task,
+        settings.impute,
+        settings.data,
+        settings.max_categories,
+        refuse_identifiers=True,
+    )
     classifying = whole.target.task in ("binary", "multiclass")
     train_index, val_index, rare = _split_rows(
         len(table.rows),
@@ -227,13 +261,21 @@ def prepare(settings: Settings) -> Prepared:
         settings.seed,
         whole.target.labels(table) if classifying else None,
     )
+    warned = []
     if rare:
-        warn(rare_classes_note(rare).replace("example", "row"))
+        warned.append(rare_classes_note(rare).replace("example", "row"))
+        warn(warned[-1])
     train_rows = _subset(table, train_index)
     val_rows = _subset(table, val_index) if len(val_index) else None
     try:
         preprocessing = Preprocessor.fit(
-            train_rows, settings.target, whole.target.task, settings.impute, settings.data
+            train_rows,
+            settings.target,
+            whole.target.task,
+            settings.impute,
+            settings.data,
+            settings.max_categories,
+            refuse_identifiers=True,
         )
     except DataError as error:
         raise DataError(
@@ -244,14 +286,75 @@ def prepare(settings: Settings) -> Prepared:
             error.column,
         ) from None
     target = preprocessing.target
-    target.reason = whole.target.reason  # why the task is what it is: found on the whole file
+    # Why the task is what it is, and how to change it: found on the whole file.
+    target.reason, target.hint = whole.target.reason, whole.target.hint
     X = preprocessing.transform(train_rows, settings.data)
     Y = target.encode(train_rows, settings.data)  # labels, an indicator, or scaled values
     validation = None
     if val_rows is not None:
         X_val = preprocessing.transform(val_rows, settings.data)
         validation = (X_val, target.encode(val_rows, settings.data))
-    return Prepared(preprocessing, train_rows, val_rows, X, Y, validation)
+    missing = missing_counts(table, preprocessing.feature_columns)
+    notes += _feature_notes(preprocessing, missing, settings.impute)
+    return Prepared(
+        preprocessing, train_rows, val_rows, X, Y, validation, notes, warned, rows_read, missing
+    )
+
+
+def _drop_columns(table: Chunk, settings: Settings, notes: list[str]) -> Chunk:
+    """``table`` without the ``--drop`` columns (each must exist and not be a target)."""
+    if not settings.drop:
+        return table
+    unknown = [name for name in settings.drop if name not in table.columns]
+    if unknown:
+        raise DataError(
+            f"--drop names columns not in the file: {', '.join(unknown)}; available columns: "
+            f"{', '.join(table.columns)}",
+            settings.data,
+        )
+    targets = [name for name in settings.drop if name in settings.target]
+    if targets:
+        raise UsageError(f"--drop names the target column {targets[0]!r}")
+    kept = [i for i, name in enumerate(table.columns) if name not in settings.drop]
+    notes.append(f"columns dropped (--drop): {', '.join(settings.drop)}")
+    return Chunk(
+        [table.columns[i] for i in kept],
+        [[row[i] for i in kept] for row in table.rows],
+        table.lines,
+    )
+
+
+def _drop_rows_without_target(table: Chunk, settings: Settings, notes: list[str]) -> Chunk:
+    """``table`` without the rows whose target is missing (a target cannot be imputed)."""
+    names = [name for name in settings.target if name in table.columns]
+    columns = [table.columns.index(name) for name in names]
+    keep = [i for i, row in enumerate(table.rows) if not any(is_missing(row[c]) for c in columns)]
+    dropped = len(table.rows) - len(keep)
+    if not dropped:
+        return table
+    lines = [table.lines[i] for i in sorted(set(range(len(table.rows))) - set(keep))]
+    shown = ", ".join(map(str, lines[:10])) + (", …" if len(lines) > 10 else "")
+    note = (
+        f"{dropped} row{'s' if dropped > 1 else ''} dropped: the target is missing (line"
+        f"{'s' if dropped > 1 else ''} {shown}); a target cannot be imputed"
+    )
+    notes.append(note)
+    return _subset(table, keep)
+
+
+def _feature_notes(
+    preprocessing: Preprocessor, missing: dict[str, int], impute: str | None
+) -> list[str]:
+    """What became of the date columns, and what ``--impute`` filled."""
+    notes = [
+        f"column {f.name!r}: ISO dates, used as {', '.join(f.parts)} (standardized)"
+        for f in preprocessing.features
+        if isinstance(f, DateFeature)
+    ]
+    if impute is not None:
+        filled = imputation_notes(preprocessing.features, impute, missing)
+        notes += [f"--impute {impute}: {note}" for note in filled]
+    return notes
 
 
 def train(settings: Settings) -> int:
@@ -293,8 +396,10 @@ def connect(settings: Settings) -> Any:
 
 def _train(settings: Settings, distributed: Any) -> int:
     leader = distributed is None or distributed.rank == 0
-    if settings.early_stopping is not None and settings.val_split == 0:
-        raise UsageError("--early-stopping needs validation rows: use --val-split > 0")
+    if settings.early_stopping and settings.val_split == 0:
+        raise UsageError(
+            "--early-stopping needs validation rows: use --val-split > 0 (or --early-stopping 0)"
+        )
     out = check_writable_folder(settings.out) if leader else settings.out
     data = prepare(settings)
     preprocessing, train_rows, X, Y = data.preprocessing, data.train_rows, data.X, data.Y
@@ -317,13 +422,13 @@ def _train(settings: Settings, distributed: Any) -> int:
         settings.quiet,
     )
     say(_task_line(target), settings.quiet)
-    say(network.summary(), settings.quiet)
+    for note in data.notes:
+        say(note, settings.quiet)
+    say(network.summary(layout_note=False), settings.quiet)
     say("", settings.quiet)
 
     batch = settings.batch_size or X.shape[1]
-    stopper = None
-    if settings.early_stopping is not None and validation is not None:
-        stopper = EarlyStopping(patience=settings.early_stopping)
+    stopper = _early_stopping(settings, validation is not None)
     optimizer = get_optimizer(settings.optimizer, network.parameters(), lr=settings.lr)
     earlier: dict[str, list[float]] = {}
     if resumed is not None:
@@ -363,9 +468,14 @@ def _train(settings: Settings, distributed: Any) -> int:
         key: [*earlier.get(key, []), *values] for key, values in history.history.items()
     }
 
-    scores, files, model_path = write_outputs(settings, out, network, data, history.history)
+    training = [*_stopping_notes(stopper, history, settings.epochs), *rising_loss(history.history)]
+    scores, files, model_path = write_outputs(
+        settings, out, network, data, history.history, training=training
+    )
     shown = {k: v for k, v in scores.items() if isinstance(v, float)}
     say("", settings.quiet)
+    for line in training:
+        say(line, settings.quiet)
     say(
         bold(f"{scores['evaluated_on']} metrics ({scores['examples']} rows): ")
         + "  ".join(f"{k} {v:.4f}" for k, v in shown.items()),
@@ -385,9 +495,11 @@ def write_outputs(
     network: Network,
     data: Prepared,
     history: dict[str, list[float]],
+    training: list[str] = (),
 ) -> tuple[dict, dict, Path]:
     """What ``vecnn train`` leaves in ``out``: the model, metrics.json, history.csv and the
-    report; returns the scores, the report's files and the model's path."""
+    report; returns the scores, the report's files and the model's path. ``training``:
+    sentences about how training went (the best epoch kept), shown in the report."""
     preprocessing, target = data.preprocessing, data.preprocessing.target
     val_rows, train_rows = data.val_rows, data.train_rows
     evaluated = val_rows if val_rows is not None else train_rows
@@ -406,21 +518,52 @@ def write_outputs(
     files = write_report(
         out,
         title=f"vecnn: {', '.join(target.names)} from {Path(settings.data).name}",
-        summary=network.summary(),
+        summary=network.summary(layout_note=False),
         metrics={k: v for k, v in scores.items() if isinstance(v, float)},
         history=history,
         task=target.task,
         classes=None if target.classes is None else list(target.classes),
         **_report_data(network, preprocessing, result),
         command=settings.command,
+        training=list(training),
+        data=data_section(data, settings),
+        metrics_source=f"{scores['evaluated_on']} rows ({scores['examples']})",
     )
+    remove_stale_plots(out, files)
     return scores, files, model_path
+
+
+def _early_stopping(settings: Settings, validating: bool) -> EarlyStopping | None:
+    """Early stopping on the validation loss, keeping the best epoch's weights: on by
+    default (patience ``DEFAULT_PATIENCE``) whenever there are validation rows."""
+    patience = settings.early_stopping
+    if patience is None:
+        patience = DEFAULT_PATIENCE
+    if not patience or not validating:
+        return None
+    return EarlyStopping(patience=patience)
+
+
+def _stopping_notes(stopper: EarlyStopping | None, history: Any, epochs: int) -> list[str]:
+    """``best epoch N (val_loss X): its weights are kept``, and when training stopped early."""
+    if stopper is None or stopper.best_epoch is None:
+        return []
+    notes = []
+    if history.stopped_epoch is not None:
+        notes.append(
+            f"stopped after epoch {history.stopped_epoch + 1} of {epochs}: val_loss had not "
+            f"improved for {stopper.patience} epochs"
+        )
+    notes.append(
+        f"best epoch {stopper.best_epoch + 1} (val_loss {stopper.best:.4g}): its weights are kept"
+    )
+    return notes
 
 
 def _task_line(target: Target) -> str:
     """The task decision and how to change it, e.g. ``task: regression (…; use --task …)``."""
-    hint = task_hint(target.task, len(target.names) > 1)
-    return f"task: {target.task} ({target.reason}; {hint})"
+    hint = f"; {target.hint}" if target.hint else ""
+    return f"task: {target.task} ({target.reason}{hint})"
 
 
 def _say_how_to_resume(settings: Settings, checkpoint: EpochCheckpoint) -> None:

@@ -196,8 +196,13 @@ class Sequential:
             for key, array in layer.buffer_arrays.items()
         }
 
-    def summary(self) -> str:
-        """One row per layer: its shapes in the notation, activation and parameter count."""
+    def summary(self, layout_note: bool = True) -> str:
+        """One row per layer: its shapes in the notation, activation and parameter count.
+
+        ``layout_note``: end with the reminder that examples are columns (and that with
+        ``m = n[0]`` a transposed ``X`` fits unnoticed), for arrays passed by hand; the
+        command line, which builds ``X`` itself, leaves it out.
+        """
         header = ("layer", "type", "W[l]", "b[l]", "A[l]", "activation", "params")
         rows = [("0", "input", "", "", f"({self.n_features}, m)", "", "")]
         total = 0
@@ -232,6 +237,8 @@ class Sequential:
         lines.append("  ".join("-" * w for w in widths))
         lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
         lines.append(f"total parameters: {total:,}   dtype: {self.dtype}")
+        if not layout_note:
+            return "\n".join(lines)
         lines.append(
             f"X is ({self.n_features}, m): examples are columns (with m = {self.n_features} "
             "a transposed X fits too, unseen by any shape check)"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import math
+from datetime import datetime, timezone
 from typing import Any
 
+from vecnn._version import __version__
 from vecnn.report.spec import _SKIPPED_SERIES, HISTORY_ROWS
 
 _CSS = """
@@ -35,7 +38,7 @@ def _format(value: Any) -> str:
         return str(value)
     if math.isnan(number):
         return "nan"
-    return f"{number:.6g}"
+    return f"{number:.4g}"
 
 
 def _e(value: Any) -> str:
@@ -81,6 +84,30 @@ def _page_start(title: str, css: str = _CSS) -> list[str]:
     ]
 
 
+def _data_section(data: dict[str, Any]) -> list[str]:
+    """Rows read and dropped, each column's kind and inputs, and the class balance."""
+    parts = ["<h2>Data</h2>"]
+    parts += [f"<p>{_e(note)}</p>" for note in data.get("notes", [])]
+    columns = data.get("columns", [])
+    if columns:
+        parts.append("<table>")
+        parts.append("<tr><th>column</th><th>kind</th><th>inputs</th></tr>")
+        for name, kind, inputs in columns:
+            parts.append(f"<tr><td>{_e(name)}</td><td>{_e(kind)}</td><td>{_e(inputs)}</td></tr>")
+        parts.append("</table>")
+    classes = data.get("classes")
+    if classes:
+        total = sum(classes.values())
+        parts.append("<h3>Class balance</h3>")
+        parts.append("<table>")
+        parts.append("<tr><th>class</th><th>rows</th><th>share</th></tr>")
+        for label, count in classes.items():
+            share = f"{100 * count / total:.1f}%"
+            parts.append(f"<tr><td>{_e(label)}</td><td>{count}</td><td>{share}</td></tr>")
+        parts.append("</table>")
+    return parts
+
+
 def _html(
     *,
     title: str,
@@ -90,11 +117,23 @@ def _html(
     plots: dict[str, str],
     notes: dict[str, str],
     series: dict[str, list[float]],
+    training: list[str] = (),
+    images: dict[str, bytes] | None = None,
+    data: dict[str, Any] | None = None,
+    metrics_source: str | None = None,
 ) -> str:
+    """The page. ``images``: PNG bytes by plot name, embedded as data URIs (the page is
+    then one self-contained file); without them the page links ``<name>.png``.
+    ``data``: the Data section (``notes``, ``columns`` rows of (column, kind, inputs),
+    ``classes`` {label: count}); ``metrics_source``: which rows the metrics come from."""
     parts = _page_start(title)
     if command:
         parts += ["<h2>Command</h2>", f"<pre><code>{_e(command)}</code></pre>"]
+    if data:
+        parts += _data_section(data)
     parts.append("<h2>Metrics</h2>")
+    if metrics_source:
+        parts.append(f"<p>On the {_e(metrics_source)}.</p>")
     if metrics:
         parts.append("<table>")
         parts.append("<tr><th>metric</th><th>value</th></tr>")
@@ -103,6 +142,9 @@ def _html(
         parts.append("</table>")
     else:
         parts.append('<p class="note">No metrics were given.</p>')
+    if training:
+        parts.append("<h2>Training</h2>")
+        parts += [f"<p>{_e(sentence)}</p>" for sentence in training]
     parts.append("<h2>Network</h2>")
     if summary:
         parts.append(f"<pre>{_e(summary)}</pre>")
@@ -111,13 +153,18 @@ def _html(
     parts.append("<h2>Plots</h2>")
     for name in ("loss", "metrics", "confusion", "predicted", "decision"):
         if name in plots:
+            source = f"{name}.png"
+            if images and name in images:
+                source = "data:image/png;base64," + base64.b64encode(images[name]).decode("ascii")
             parts.append(
-                f'<figure><img src="{_e(name)}.png" alt="{_e(plots[name])}">'
+                f'<figure><img src="{_e(source)}" alt="{_e(plots[name])}">'
                 f"<figcaption>{_e(plots[name])}</figcaption></figure>"
             )
         if name in notes:
             parts.append(f'<p class="note">{_e(notes[name])}</p>')
     parts.append("<h2>History</h2>")
     parts += _history_table(series)
+    made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    parts.append(f'<p class="note">vecnn {_e(__version__)}, {_e(made)}</p>')
     parts += ["</body>", "</html>", ""]
     return "\n".join(parts)

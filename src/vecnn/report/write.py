@@ -38,6 +38,9 @@ def write_report(
     y_pred: Array | None = None,
     decision: DecisionRegions | None = None,
     command: str | None = None,
+    training: list[str] | None = None,
+    data: dict[str, Any] | None = None,
+    metrics_source: str | None = None,
 ) -> dict[str, Path]:
     """Write ``report.html`` and its plots into ``out_dir``; return ``{name: path}``.
 
@@ -51,7 +54,14 @@ def write_report(
     ``(m,)`` or ``(n_outputs, m)`` for regression; either may be None (then no confusion
     matrix or predicted plot).
     ``decision``: a ``DecisionRegions`` for two-feature data. ``command``: the command line
-    that produced the report, shown on the page.
+    that produced the report, shown on the page. ``training``: sentences about how
+    training went (e.g. the best epoch kept by early stopping), shown under the metrics.
+    ``data``: the Data section: ``notes`` (sentences: rows read, dropped and why),
+    ``columns`` (rows of column, kind, inputs), ``classes`` ({label: rows}).
+    ``metrics_source``: which rows the metrics come from, e.g. ``"validation rows (88)"``.
+
+    The plots are embedded in ``report.html`` as data URIs (one self-contained file) and
+    also written as PNG files beside it.
 
     The names returned are ``"report"`` (``report.html``) and the stem of each PNG written
     (``"loss"``, ``"metrics"``, ``"confusion"``, ``"predicted"``, ``"decision"``).
@@ -115,8 +125,8 @@ def write_report(
         pngs["decision"] = (_decision_png(regions, task, classes), _decision_alt(regions))
 
     written: dict[str, Path] = {}
-    for name, (data, _) in pngs.items():
-        written[name] = _write(out / f"{name}.png", data)
+    for name, (image, _) in pngs.items():
+        written[name] = _write(out / f"{name}.png", image)
     page = _html(
         title=title,
         command=command,
@@ -125,5 +135,9 @@ def write_report(
         plots={name: alt for name, (_, alt) in pngs.items()},
         notes=notes,
         series=series,
+        training=training or [],
+        images={name: image for name, (image, _) in pngs.items()},
+        data=data,
+        metrics_source=metrics_source,
     )
     return {"report": _write(out / "report.html", page.encode("utf-8")), **written}
