@@ -435,3 +435,26 @@ def test_a_cross_entropy_refuses_a_linear_output_naming_the_one_to_use(n_outputs
     proba = fixed.predict_proba(X)
     assert ((proba >= 0) & (proba <= 1)).all()
     assert set(fixed.predict(X).tolist()) <= set(y.tolist())
+
+
+def test_the_logged_loss_is_the_cost_the_optimizer_minimizes_penalty_included():
+    # One definition of "loss": history["loss"] is the mean over the epoch's examples of
+    # the J that on_batch_end sees, J = data cost + (λ/(2 m_b)) Σ‖W[l]‖².
+    class Costs(vecnn.Callback):
+        def __init__(self):
+            self.costs = []
+
+        def on_batch_end(self, network, step, logs):
+            self.costs.append(logs["loss"])
+
+    X, y = _separable(m=100)
+    costs = Costs()
+    net = Network.from_sizes([2, 8, 1], seed=0)
+    history = net.fit(X, y, epochs=1, batch_size=40, l2=5.0, callbacks=[costs], verbose=0)
+    sizes = [40, 40, 20]
+    expected = sum(c * m for c, m in zip(costs.costs, sizes, strict=True)) / 100
+    assert history["loss"][0] == pytest.approx(expected, rel=1e-12)
+    # ... and it holds the penalty: above the data cost of the same weights (no penalty).
+    no_penalty = Network.from_sizes([2, 8, 1], seed=0)
+    plain = no_penalty.fit(X, y, epochs=1, batch_size=40, l2=0.0, verbose=0)
+    assert history["loss"][0] > plain["loss"][0]

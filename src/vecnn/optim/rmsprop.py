@@ -12,7 +12,9 @@ from vecnn.optim.base import Optimizer
 
 
 class RMSProp(Optimizer):
-    """RMSProp, as ``torch.optim.RMSprop`` with ``alpha=rho`` (not centered, no momentum).
+    """RMSProp: the rule of ``torch.optim.RMSprop`` with ``alpha=rho`` (not centered, no
+    momentum, ε outside the square root), with Keras's defaults ``lr=1e-3``, ``rho=0.9``
+    (PyTorch's are ``lr=1e-2``, ``alpha=0.99``) and PyTorch's ``eps=1e-8`` (Keras: 1e-7).
 
     With ``ρ`` the decay of the running average and ``λ`` the weight decay (L2)::
 
