@@ -72,7 +72,7 @@ def run_page(path: Path) -> list[tuple[Example, str]]:
     return results
 
 
-@pytest.mark.parametrize("page", ["docs/tutorial.md"])
+@pytest.mark.parametrize("page", ["docs/tutorial.md", "README.md"])
 def test_python_blocks_print_the_text_blocks(page, tmp_path, monkeypatch):
     path = ROOT / page
     monkeypatch.chdir(tmp_path)

@@ -91,7 +91,12 @@ def _positive(text: str) -> float:
 
 
 def _add_training_options(
-    p: argparse.ArgumentParser, epochs: int, layers: str, lr: float = 1e-3, val_split: float = 0.2
+    p: argparse.ArgumentParser,
+    epochs: int,
+    layers: str,
+    lr: float = 1e-3,
+    val_split: float = 0.2,
+    patience: str = "10 when there are validation rows",
 ) -> None:
     p.add_argument("--layers", default=layers, help=f"hidden layer sizes (default {layers})")
     p.add_argument(
@@ -101,7 +106,10 @@ def _add_training_options(
         help="hidden activation (default relu)",
     )
     p.add_argument(
-        "--optimizer", default="adam", choices=["sgd", "momentum", "rmsprop", "adam", "adamw"]
+        "--optimizer",
+        default="adam",
+        choices=["sgd", "momentum", "rmsprop", "adam", "adamw"],
+        help="the update rule (default adam)",
     )
     p.add_argument("--lr", type=_positive, default=lr, help=f"learning rate (default {lr:g})")
     p.add_argument(
@@ -125,7 +133,7 @@ def _add_training_options(
         type=_non_negative_int,
         metavar="PATIENCE",
         help="stop when the validation loss has not improved for PATIENCE epochs and keep the "
-        "best epoch's weights (default 10 when there are validation rows; 0: off)",
+        f"best epoch's weights (default {patience}; 0: off)",
     )
     p.add_argument("--l2", type=_non_negative, default=0.0, help="L2 penalty λ (default 0)")
     p.add_argument(
@@ -168,12 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--task",
         default="auto",
         choices=TASK_CHOICES,
+        help="what to predict (default auto: decided from the target's values, and printed)",
     )
     p.add_argument(
         "--head",
         default="softmax",
         choices=["softmax", "ovr"],
-        help="multi-class output: a softmax, or one-vs-rest sigmoid units",
+        help="multi-class output: a softmax, or one-vs-rest sigmoid units (default softmax)",
     )
     _add_training_options(p, epochs=50, layers="64,32")
     p.add_argument(
@@ -217,17 +226,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "evaluate", help="metrics of a model on labelled data", example=EXAMPLES["evaluate"]
     )
-    p.add_argument("model", metavar="MODEL")
-    p.add_argument("data", metavar="DATA.csv")
+    p.add_argument("model", metavar="MODEL", help="a model file written by vecnn train")
+    p.add_argument("data", metavar="DATA.csv", help="labelled rows, with the target column(s)")
     p.add_argument("--target", help="the target column(s) (default: the model's)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--delimiter")
+    p.add_argument("--delimiter", help="field separator (default: detected from the header)")
 
     p = commands.add_parser(
         "predict", help="predictions for the rows of a CSV file", example=EXAMPLES["predict"]
     )
-    p.add_argument("model", metavar="MODEL")
-    p.add_argument("data", metavar="DATA.csv")
+    p.add_argument("model", metavar="MODEL", help="a model file written by vecnn train")
+    p.add_argument(
+        "data", metavar="DATA.csv", help="the rows to predict (the target may be absent)"
+    )
     p.add_argument("-o", "--output", metavar="OUT.csv", help="output file (default: stdout)")
     p.add_argument(
         "--keep",
@@ -240,13 +251,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "demo", help="train on the bundled handwritten digits", example=EXAMPLES["demo"]
     )
-    _add_training_options(p, epochs=30, layers="64", lr=3e-3, val_split=0.25)
+    _add_training_options(
+        p,
+        epochs=30,
+        layers="64",
+        lr=3e-3,
+        val_split=0.25,
+        patience="off: the held-out rows are a test set",
+    )
     p.add_argument("--out", default="vecnn-demo", help="output folder (default vecnn-demo)")
 
     p = commands.add_parser(
         "explain", help="the equations of a model, with its shapes", example=EXAMPLES["explain"]
     )
-    p.add_argument("model", metavar="MODEL")
+    p.add_argument("model", metavar="MODEL", help="a model file written by vecnn train")
     p.add_argument(
         "--graph", metavar="OUT.svg", help="draw one training step's graph (.dot, .svg or .png)"
     )
@@ -256,9 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="check gradients against finite differences",
         example=EXAMPLES["gradcheck"],
     )
-    p.add_argument("model", metavar="MODEL", nargs="?")
+    p.add_argument("model", metavar="MODEL", nargs="?", help="a model file to check")
     p.add_argument("--layers", help="check a fresh network of these sizes, e.g. 4,8,3")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the fresh network and data (default 0)"
+    )
     from vecnn.cli.export import add_parser as add_export
 
     add_export(commands)
@@ -315,6 +335,10 @@ def _run(args: argparse.Namespace) -> int:
         with digits_path() as path:
             settings = _settings(args, path, ["digit"])
             settings.held_out = "test"  # type: ignore[attr-defined]
+            if settings.early_stopping is None:  # type: ignore[attr-defined]
+                # Its held-out rows are a test set: choosing an epoch on them would make
+                # the test accuracy a validation one.
+                settings.early_stopping = 0  # type: ignore[attr-defined]
             return train(settings)  # type: ignore[arg-type]
     if args.command == "evaluate":
         from vecnn.cli.predict import evaluate

@@ -549,7 +549,7 @@ def _stopping_notes(stopper: EarlyStopping | None, history: Any, epochs: int) ->
     if stopper is None or stopper.best_epoch is None:
         return []
     notes = []
-    if history.stopped_epoch is not None:
+    if history.stopped_epoch is not None and history.stopped_epoch + 1 < epochs:
         notes.append(
             f"stopped after epoch {history.stopped_epoch + 1} of {epochs}: val_loss had not "
             f"improved for {stopper.patience} epochs"

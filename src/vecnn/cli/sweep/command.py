@@ -88,9 +88,19 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "--task",
         default="auto",
         choices=["auto", "binary", "multiclass", "multilabel", "regression"],
+        help="what to predict (default auto: decided from the target's values)",
     )
-    p.add_argument("--head", default="softmax", choices=["softmax", "ovr"])
-    p.add_argument("--impute", choices=["mean", "median", "most_frequent"])
+    p.add_argument(
+        "--head",
+        default="softmax",
+        choices=["softmax", "ovr"],
+        help="multi-class output: a softmax, or one-vs-rest sigmoid units (default softmax)",
+    )
+    p.add_argument(
+        "--impute",
+        choices=["mean", "median", "most_frequent"],
+        help="fill missing values (default: refuse them)",
+    )
     p.add_argument("--delimiter", help="field separator (default: detected from the header)")
     p.add_argument("--seed", type=int, default=0, help="random seed of every trial (default 0)")
     p.add_argument("--out", default="vecnn-tune", help="output folder (default vecnn-tune)")
