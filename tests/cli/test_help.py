@@ -33,3 +33,14 @@ def test_docs_cli_lists_every_command():
     table = [line for line in page.splitlines() if line.startswith("| `vecnn ")]
     for name in _commands():
         assert any(line.startswith(f"| `vecnn {name}") for line in table), name
+
+
+def test_tune_takes_drop_and_max_categories_as_train_does(monkeypatch):
+    import vecnn.cli.sweep.run as sweep_run
+    from vecnn.cli import main
+
+    seen = {}
+    monkeypatch.setattr(sweep_run, "tune", lambda sweep: seen.setdefault("base", sweep.base) and 0)
+    argv = ["tune", "cars.csv", "--target", "mpg", "--drop", "id, name", "--max-categories", "7"]
+    assert main(argv) == 0
+    assert seen["base"].drop == ["id", "name"] and seen["base"].max_categories == 7

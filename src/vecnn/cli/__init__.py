@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vecnn._version import __version__
-from vecnn.cli.common import UsageError, parse_target
+from vecnn.cli.common import UsageError, add_column_options, parse_columns, parse_target
 from vecnn.errors import DataError, ModelFormatError, ShapeError
 from vecnn.preprocessing import TASKS as TASK_CHOICES
 from vecnn.train import TrainingDivergedError
@@ -190,18 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["mean", "median", "most_frequent"],
         help="fill missing values (default: refuse them)",
     )
-    p.add_argument(
-        "--drop",
-        metavar="COLS",
-        default="",
-        help="columns to leave out, comma-separated (e.g. an ID or a name; default none)",
-    )
-    p.add_argument(
-        "--max-categories",
-        type=_positive_int,
-        default=100,
-        help="most distinct values a text column may have to be one-hot encoded (default 100)",
-    )
+    add_column_options(p)
     p.add_argument("--delimiter", help="field separator (default: detected from the header)")
     p.add_argument("--out", default="vecnn-out", help="output folder (default vecnn-out)")
     p.add_argument(
@@ -312,7 +301,7 @@ def _settings(args: argparse.Namespace, data: Path, target: list[str]) -> object
         seed=args.seed,
         out=Path(args.out),
         impute=getattr(args, "impute", None),
-        drop=[name.strip() for name in getattr(args, "drop", "").split(",") if name.strip()],
+        drop=parse_columns(getattr(args, "drop", "")),
         max_categories=getattr(args, "max_categories", 100),
         delimiter=getattr(args, "delimiter", None),
         quiet=args.quiet,
@@ -347,7 +336,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "predict":
         from vecnn.cli.predict import predict
 
-        keep = [name.strip() for name in args.keep.split(",") if name.strip()]
+        keep = parse_columns(args.keep)
         return predict(args.model, args.data, args.output, args.delimiter, keep)
     if args.command == "explain":
         from vecnn.cli.explain import explain

@@ -3,6 +3,7 @@ their preprocessing."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -14,7 +15,7 @@ from typing import Any
 from vecnn import io as model_io
 from vecnn.backend import Array, xp
 from vecnn.errors import DataError, ModelFormatError
-from vecnn.preprocessing import Preprocessor
+from vecnn.preprocessing import MAX_CATEGORIES, Preprocessor
 from vecnn.train.network import Network
 
 
@@ -22,9 +23,38 @@ class UsageError(Exception):
     """A command used wrongly (exit status 2), e.g. options that contradict each other."""
 
 
+def add_column_options(parser: Any) -> None:
+    """``--drop COLS`` and ``--max-categories N`` (``vecnn train`` and ``vecnn tune``)."""
+    parser.add_argument(
+        "--drop",
+        metavar="COLS",
+        default="",
+        help="columns to leave out, comma-separated (e.g. an ID or a name; default none)",
+    )
+    parser.add_argument(
+        "--max-categories",
+        type=_positive_int,
+        default=MAX_CATEGORIES,
+        help="most distinct values a text column may have to be one-hot encoded "
+        f"(default {MAX_CATEGORIES})",
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
+    return value
+
+
+def parse_columns(text: str) -> list[str]:
+    """Column names separated by commas (``--drop``, ``--keep``); blanks ignored."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def parse_target(text: str) -> list[str]:
     """``--target``: one column, or several separated by commas (multi-label)."""
-    target = [name.strip() for name in text.split(",") if name.strip()]
+    target = parse_columns(text)
     if not target:
         raise UsageError("--target names no column")
     return target

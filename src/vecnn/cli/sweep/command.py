@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from vecnn.cli.common import add_column_options
+
 EXAMPLE = (
     "vecnn tune data.csv --target y --trials 20 --epochs 30 --out runs/sweep "
     "--param lr=1e-4:1e-1:log --param layers=64|64,32|128,64"
@@ -101,6 +103,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         choices=["mean", "median", "most_frequent"],
         help="fill missing values (default: refuse them)",
     )
+    add_column_options(p)
     p.add_argument("--delimiter", help="field separator (default: detected from the header)")
     p.add_argument("--seed", type=int, default=0, help="random seed of every trial (default 0)")
     p.add_argument("--out", default="vecnn-tune", help="output folder (default vecnn-tune)")
@@ -110,7 +113,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """The parsed options to a ``Sweep``, run."""
-    from vecnn.cli.common import UsageError, parse_target
+    from vecnn.cli.common import UsageError, parse_columns, parse_target
     from vecnn.cli.sweep.run import Sweep, tune
     from vecnn.cli.train import Settings, command_line
 
@@ -127,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         out=Path(args.out),
         impute=args.impute,
+        drop=parse_columns(args.drop),
+        max_categories=args.max_categories,
         delimiter=args.delimiter,
         quiet=args.quiet,
         command=command_line(args.argv),
