@@ -120,7 +120,9 @@ def digits() -> Path:
 
 
 def _start(args: list[object], cwd: Path) -> subprocess.Popen:
-    env = {**os.environ, "NO_COLOR": "1"}
+    home = cwd / "home"  # to see that nothing is written into the home folder
+    home.mkdir(exist_ok=True)
+    env = {**os.environ, "NO_COLOR": "1", "HOME": str(home)}
     return subprocess.Popen(
         [*VECNN, "tune", *(str(a) for a in args)],
         cwd=cwd,
@@ -218,6 +220,7 @@ def test_a_sweep_on_the_digits_writes_results_best_model_and_report(cli, digits,
     page = (out / "report.html").read_text(encoding="utf-8")
     assert table[0]["trial"] in page and "curves.png" in page and "settings.png" in page
     assert "vecnn train" in page
+    assert not (tmp_path / "home" / ".ray").exists()  # nothing of Ray in the home folder
     # Ray's files under --out, not the home folder; pytest's folders are too long for
     # Ray's Unix sockets, so there a short folder in /tmp stands in, and is removed.
     if len(str((out / "ray").resolve())) <= SOCKET_ROOM:

@@ -10,6 +10,7 @@ left running.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -49,7 +50,7 @@ def temp_folder(out: Path) -> tuple[Path, bool]:
 
 
 def _local_environment() -> None:
-    """Before ``import ray``: usage statistics off, and this machine as 127.0.0.1.
+    """Before ``import ray``: usage statistics off, this machine as 127.0.0.1, a token.
 
     Ray reads these when it is imported and passes them to the processes it starts; the
     second is how Ray keeps a one-machine cluster on the loopback address (as it does on
@@ -57,6 +58,10 @@ def _local_environment() -> None:
     """
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    if not os.environ.get("RAY_AUTH_TOKEN") and not os.environ.get("RAY_AUTH_TOKEN_PATH"):
+        # Ray's token authentication with a token of this sweep's own, given to Ray's
+        # processes by the environment: Ray would otherwise write ~/.ray/auth_token.
+        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
 
 
 @contextmanager
