@@ -63,6 +63,7 @@ def test_a_param_given_twice_is_a_usage_error(cli, tmp_path):
 
 def test_ray_missing_is_one_line_naming_the_extra(cli, tmp_path, monkeypatch):
     monkeypatch.setattr(sweep_run, "ray_available", lambda: False)
+    monkeypatch.setattr(sweep_run, "prepare_environment", lambda local: None)
     result = cli("tune", "d.csv", "--target", "y", "--out", tmp_path / "s")
     assert result.code == 1
     assert result.err.strip().count("\n") == 0
@@ -173,17 +174,19 @@ def _results(out: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _wait_for(path_glob: str, root: Path, process: subprocess.Popen, timeout: float) -> Path:
+def _wait_for_epoch(out: Path, epoch: int, process: subprocess.Popen, timeout: float) -> None:
+    """Until a trial has a checkpoint of ``epoch`` or later (Tune keeps only the best and
+    the latest checkpoint: ``checkpoint_000002`` may be gone by the time one looks)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = sorted(root.glob(path_glob))
-        if found:
-            return found[0]
+        done = [int(p.name.split("_")[1]) + 1 for p in out.glob("trials/*/*/checkpoint_*")]
+        if done and max(done) >= epoch:
+            return
         if process.poll() is not None:
             pytest.fail(f"vecnn tune ended first:\n{process.communicate()}")
-        time.sleep(0.2)
+        time.sleep(0.1)
     os.killpg(process.pid, signal.SIGKILL)
-    pytest.fail(f"no {path_glob} under {root} after {timeout} s")
+    pytest.fail(f"no checkpoint of epoch {epoch} under {out} after {timeout} s")
 
 
 @pytest.mark.slow
@@ -242,7 +245,7 @@ def test_a_killed_trial_worker_is_retried_from_its_checkpoint(digits, tmp_path):
         ],
         tmp_path,
     )  # fmt: skip
-    _wait_for("trials/*/*/checkpoint_000002", out, process, timeout=180)
+    _wait_for_epoch(out, 3, process, timeout=180)
     workers = [
         int(line.split()[0])
         for line in _session_members(process.pid)
@@ -270,7 +273,7 @@ def test_ctrl_c_stops_the_sweep_and_still_writes_results(digits, tmp_path):
         ],
         tmp_path,
     )  # fmt: skip
-    _wait_for("trials/*/*/checkpoint_000001", out, process, timeout=180)
+    _wait_for_epoch(out, 2, process, timeout=180)
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
     code, _stdout, stderr = _finish(process, timeout=120)
     assert code == 130, stderr

@@ -49,18 +49,24 @@ def temp_folder(out: Path) -> tuple[Path, bool]:
     return Path(tempfile.mkdtemp(prefix="vecnn-ray-", dir="/tmp")), True
 
 
-def _local_environment() -> None:
-    """Before ``import ray``: usage statistics off, this machine as 127.0.0.1, a token.
+def prepare_environment(local: bool) -> None:
+    """Before Ray is first imported (Ray reads these then, and passes them to the
+    processes it starts).
 
-    Ray reads these when it is imported and passes them to the processes it starts; the
-    second is how Ray keeps a one-machine cluster on the loopback address (as it does on
-    macOS and Windows), so that no server listens on the network.
+    Always: vecnn handles Ctrl-C (``run.py``), Tune prints no tables and reports every
+    result at once. For a local Ray: usage statistics off; this machine as 127.0.0.1 (how
+    Ray keeps a one-machine cluster on the loopback address, as on macOS and Windows), so
+    that no server listens on the network; and a token of the sweep's own for Ray's
+    token authentication, given in the environment (Ray would write ``~/.ray/auth_token``).
     """
+    os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"
+    os.environ.setdefault("TUNE_RESULT_BUFFER_LENGTH", "1")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    if not local:
+        return
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     if not os.environ.get("RAY_AUTH_TOKEN") and not os.environ.get("RAY_AUTH_TOKEN_PATH"):
-        # Ray's token authentication with a token of this sweep's own, given to Ray's
-        # processes by the environment: Ray would otherwise write ~/.ray/auth_token.
         os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
 
 
@@ -75,11 +81,7 @@ def ray_session(
     """
     threads = str(cpus_per_trial)
     runtime_env = {"env_vars": dict.fromkeys(BLAS_THREADS, threads)}
-    if address is None:
-        _local_environment()
-    os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # vecnn handles Ctrl-C (see run.py)
-    os.environ.setdefault("TUNE_RESULT_BUFFER_LENGTH", "1")
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no tables from Tune
+    prepare_environment(local=address is None)
     import logging
 
     import ray

@@ -23,7 +23,7 @@ from typing import Any
 
 from vecnn import io as model_io
 from vecnn.cli.common import UsageError, bold, check_writable_folder, say
-from vecnn.cli.sweep.cluster import ray_available, ray_session
+from vecnn.cli.sweep.cluster import prepare_environment, ray_available, ray_session
 from vecnn.cli.sweep.results import TrialRecord, metric_mode, ranked, rows, write_results
 from vecnn.cli.sweep.space import Dimension, parse_space, to_ray
 from vecnn.cli.sweep.trial import TrialData, run_trial, settings_for
@@ -66,6 +66,7 @@ def _check_metric(metric: str, task: str) -> None:
 def tune(sweep: Sweep) -> int:
     """Run ``vecnn tune``; returns the exit status."""
     space = parse_space(sweep.params)
+    prepare_environment(local=sweep.address is None)  # before Ray is imported
     if not ray_available():
         print(f"vecnn: error: {INSTALL_HINT}", file=sys.stderr)
         return 1
