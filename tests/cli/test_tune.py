@@ -252,6 +252,9 @@ def test_a_killed_trial_worker_is_retried_from_its_checkpoint(digits, tmp_path):
         if "ImplicitFunc" in line or "run_trial" in line
     ]
     assert workers, _session_members(process.pid)
+    for pid in workers:  # --cpus-per-trial 1: one BLAS thread in each trial
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        assert b"OMP_NUM_THREADS=1" in environ and b"OPENBLAS_NUM_THREADS=1" in environ
     for pid in workers:
         os.kill(pid, signal.SIGKILL)
     code, stdout, stderr = _finish(process, timeout=240)
