@@ -325,7 +325,9 @@ def _shared_buffer(arrays: list[Array], offsets: list[int]) -> Array | None:
     """The flat array that ``arrays`` are consecutive views of (in order, from its start
     to its end), or None: then the parameters are moved into a new buffer."""
     base = arrays[0].base
-    if base is None or base.ndim != 1 or base.dtype != arrays[0].dtype or base.size != offsets[-1]:
+    if type(base) is not type(arrays[0]):  # None, or the bytes an unpickled array views
+        return None
+    if base.ndim != 1 or base.dtype != arrays[0].dtype or base.size != offsets[-1]:
         return None
     start = base.__array_interface__["data"][0]
     for array, offset in zip(arrays, offsets, strict=False):
