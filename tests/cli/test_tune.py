@@ -23,7 +23,7 @@ import pytest
 from vecnn.cli.sweep import run as sweep_run
 from vecnn.cli.sweep.cluster import SOCKET_ROOM
 from vecnn.cli.sweep.results import TrialRecord, metric_mode, rows
-from vecnn.cli.sweep.space import DEFAULT_SPACE, parse_param, parse_space
+from vecnn.cli.sweep.space import DEFAULT_SPACE, parse_param, parse_space, settings_count
 from vecnn.cli.sweep.trial import FAILED
 from vecnn.datasets import digits_path
 
@@ -79,6 +79,8 @@ def test_specs_become_dimensions():
     assert batch.integer and batch.key == "batch_size"
     assert parse_param("dropout=0.1").values == (0.1,)  # one value: fixed
     assert [d.name for d in parse_space(None)] == [p.split("=")[0] for p in DEFAULT_SPACE]
+    assert settings_count(parse_space(["layers=32|64", "optimizer=adam|sgd"])) == 4
+    assert settings_count(parse_space(["layers=32|64", "lr=1e-3:1e-2"])) is None
 
 
 def test_a_trial_that_diverged_is_failed_with_its_reason_and_ranked_last():

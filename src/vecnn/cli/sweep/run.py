@@ -25,7 +25,7 @@ from vecnn import io as model_io
 from vecnn.cli.common import UsageError, bold, check_writable_folder, say
 from vecnn.cli.sweep.cluster import prepare_environment, ray_available, ray_session
 from vecnn.cli.sweep.results import TrialRecord, metric_mode, ranked, rows, write_results
-from vecnn.cli.sweep.space import Dimension, parse_space, to_ray
+from vecnn.cli.sweep.space import Dimension, parse_space, settings_count, to_ray
 from vecnn.cli.sweep.trial import TrialData, run_trial, settings_for
 from vecnn.cli.train import (
     Settings,
@@ -98,6 +98,10 @@ def tune(sweep: Sweep) -> int:
     )
     for dimension in space:
         say(f"  {dimension.describe()}", quiet)
+    combinations = settings_count(space)
+    if combinations is not None and combinations <= sweep.trials:
+        # Draws would repeat settings, and a repeated setting trains the same network again.
+        say(f"  the space holds {combinations} settings: one trial for each", quiet)
     started = time.monotonic()
     with ray_session(out, sweep.address, sweep.cpus_per_trial, lambda t: say(t, quiet)) as facts:
         records, grid, interrupted = _run(sweep, space, shared, out, mode)
@@ -171,6 +175,8 @@ def _run(
     from vecnn.cli.sweep.recorder import Recorder
 
     base, metric = sweep.base, sweep.metric
+    combinations = settings_count(space)
+    grid = combinations is not None and combinations <= sweep.trials
     recorder = Recorder(metric, base.epochs, lambda text: say(text, base.quiet))
     if sweep.scheduler == "asha":
         scheduler: Any = ASHAScheduler(
@@ -184,11 +190,11 @@ def _run(
     )
     tuner = ray_tune.Tuner(
         trainable,
-        param_space=to_ray(space, ray_tune),
+        param_space=to_ray(space, ray_tune, grid=grid),
         tune_config=ray_tune.TuneConfig(
             metric=metric,
             mode=mode,
-            num_samples=sweep.trials,
+            num_samples=1 if grid else sweep.trials,
             scheduler=scheduler,
             search_alg=BasicVariantGenerator(random_state=base.seed),
             max_concurrent_trials=sweep.concurrent,

@@ -149,11 +149,24 @@ def parse_space(params: Sequence[str] | None) -> list[Dimension]:
     return list(dimensions.values())
 
 
-def to_ray(dimensions: Sequence[Dimension], tune: Any) -> dict[str, Any]:
-    """The space as Ray Tune's ``param_space`` (keys: ``Dimension.key``)."""
+def settings_count(dimensions: Sequence[Dimension]) -> int | None:
+    """How many distinct settings the space holds: None when a range makes it unbounded."""
+    count = 1
+    for d in dimensions:
+        if d.kind != "choice":
+            return None
+        count *= len(d.values)
+    return count
+
+
+def to_ray(dimensions: Sequence[Dimension], tune: Any, grid: bool = False) -> dict[str, Any]:
+    """The space as Ray Tune's ``param_space`` (keys: ``Dimension.key``); with ``grid``,
+    every combination of the choices once (``tune.grid_search``) instead of draws."""
     space: dict[str, Any] = {}
     for d in dimensions:
-        if d.kind == "choice":
+        if d.kind == "choice" and len(d.values) > 1 and grid:
+            space[d.key] = tune.grid_search(list(d.values))
+        elif d.kind == "choice":
             space[d.key] = d.values[0] if len(d.values) == 1 else tune.choice(list(d.values))
         elif d.integer:
             sampler = tune.lograndint if d.kind == "log" else tune.randint
