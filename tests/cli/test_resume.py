@@ -127,3 +127,136 @@ def test_sigterm_stops_with_a_checkpoint_and_status_130(tmp_path):
     assert "resume with: vecnn train" in err and "--resume" in err
     assert vecnn.io.read(out / "checkpoint.vecnn").training_state["epoch"] >= 1
     assert not [p for p in os.listdir(out) if p.startswith(".") and "tmp" in p]
+
+
+def _interrupted_run(cli, tmp_path, monkeypatch, after_epoch=2):
+    """A run with early stopping stopped by Ctrl-C after ``after_epoch + 1`` epochs."""
+    header, rows = species_rows()
+    data = write_csv(tmp_path / "species.csv", header, rows)
+    original = resume_module.EpochCheckpoint.on_epoch_end
+
+    def interrupt(self, network, epoch, logs):
+        original(self, network, epoch, logs)
+        if epoch == after_epoch:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(resume_module.EpochCheckpoint, "on_epoch_end", interrupt)
+    assert _train(cli, data, tmp_path / "cut").code == 130
+    monkeypatch.setattr(resume_module.EpochCheckpoint, "on_epoch_end", original)
+    return data, tmp_path / "cut" / "checkpoint.vecnn"
+
+
+def test_resuming_without_the_best_weights_file_is_refused(cli, tmp_path, monkeypatch):
+    data, checkpoint = _interrupted_run(cli, tmp_path, monkeypatch)
+    best = checkpoint.with_name("checkpoint-best.vecnn")
+    kept = best.read_bytes()
+    best.unlink()
+    result = _train(cli, data, tmp_path / "cut", "--resume", checkpoint)
+    assert result.code == 1
+    assert "checkpoint-best.vecnn" in result.err and "is missing" in result.err
+    # The best weights of another run (or epoch) are refused too.
+    other = vecnn.io.read(checkpoint).network
+    vecnn.save(other, best, metadata={"best_epoch": 0, "run": "someone else"})
+    result = _train(cli, data, tmp_path / "cut", "--resume", checkpoint)
+    assert result.code == 1 and "another epoch or run" in result.err
+    best.write_bytes(kept)
+    assert _train(cli, data, tmp_path / "cut", "--resume", checkpoint).code == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("epoch", "3", "epoch is '3', not a count"),
+        ("epoch", -1, "epoch is -1, not a count"),
+        ("history", {"loss": "lots"}, "history is not an object of lists of numbers"),
+        ("history", [1, 2], "history is not an object of lists of numbers"),
+        ("fingerprint", [1], "fingerprint is not an object"),
+        ("early_stopping", {"best": "x", "best_epoch": 1, "wait": 0}, "early_stopping is not"),
+        ("early_stopping", {"best": 1.0}, "early_stopping is not"),
+        ("early_stopping", 7, "early_stopping is not"),
+    ],
+)
+def test_an_edited_training_state_is_refused_naming_the_field(
+    cli, tmp_path, monkeypatch, field, value, message
+):
+    from vecnn.optim import Adam
+
+    data, checkpoint = _interrupted_run(cli, tmp_path, monkeypatch)
+    stored = vecnn.io.read(checkpoint)
+    optimizer = Adam(stored.network.parameters())
+    stored.restore_optimizer(optimizer)
+    state = dict(stored.training_state)
+    state[field] = value
+    vecnn.save(
+        stored.network,
+        checkpoint,
+        optimizer=optimizer,
+        training_state=state,
+        preprocessing=stored.preprocessing,
+    )
+    result = _train(cli, data, tmp_path / "cut", "--resume", checkpoint)
+    assert result.code == 1, result.err
+    assert "training_state: " in result.err and message in result.err
+    assert "Traceback" not in result.err
+
+
+def test_an_interrupt_just_after_a_checkpoint_lands_names_that_checkpoint(
+    cli, tmp_path, monkeypatch
+):
+    """The race of issue 11, item 28: the file on disk and the message agree."""
+    header, rows = species_rows()
+    data = write_csv(tmp_path / "species.csv", header, rows)
+    real = resume_module.model_io.save_checkpoint
+
+    def save_then_sigterm(network, path, *args, **kwargs):
+        written = real(network, path, *args, **kwargs)
+        if kwargs["epoch"] == 2:
+            os.kill(os.getpid(), signal.SIGTERM)  # lands between the save and its record
+        return written
+
+    monkeypatch.setattr(resume_module.model_io, "save_checkpoint", save_then_sigterm)
+    result = _train(cli, data, tmp_path / "run")
+    assert result.code == 130
+    checkpoint = tmp_path / "run" / "checkpoint.vecnn"
+    assert vecnn.io.read(checkpoint).training_state["epoch"] == 2
+    assert f"the weights after epoch 2 are saved in {checkpoint}" in result.err
+    assert "nothing to resume" not in result.err
+
+
+_SIGTERM_IN = """
+import os, signal, sys
+import vecnn.cli.train as train_module
+real = getattr(train_module, sys.argv[1])
+def hook(*args, **kwargs):
+    if sys.argv[1] == "write_report":
+        os.kill(os.getpid(), signal.SIGTERM)
+    result = real(*args, **kwargs)
+    if sys.argv[1] == "read_csv":
+        os.kill(os.getpid(), signal.SIGTERM)
+    return result
+setattr(train_module, sys.argv[1], hook)
+from vecnn.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("where", ["read_csv", "write_report"])
+def test_sigterm_outside_fit_exits_130_saying_what_was_kept(tmp_path, where):
+    header, rows = species_rows()
+    data = write_csv(tmp_path / "species.csv", header, rows)
+    out = tmp_path / "run"
+    argv = ["train", str(data), "--target", "species", "--layers", "4", "--epochs", "2"]
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGTERM_IN, where, *argv, "--quiet", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 130, done.stderr
+    assert "vecnn: interrupted" in done.stderr and "Traceback" not in done.stderr
+    if where == "write_report":
+        assert f"written: {out / 'model.vecnn'}, {out / 'metrics.json'}" in done.stderr
+        assert vecnn.io.read(out / "model.vecnn").network is not None
+        assert vecnn.io.read(out / "checkpoint.vecnn").training_state["finished"] is True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,23 +75,28 @@ def _inputs(node: Tensor) -> list[Tensor]:
     return [parent for parent in fn.inputs if parent is not None]
 
 
-def draw(tensor: Tensor, path: Any) -> Path:
+def _write_file(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+
+
+def draw(tensor: Tensor, path: Any, write: Callable[[Path, bytes], object] = _write_file) -> Path:
     """Write the graph of ``tensor`` to ``path`` and return the file written.
 
     ``.dot`` (or any other suffix) writes DOT text. ``.svg`` and ``.png`` are rendered
     with Graphviz's ``dot`` program; when it is not installed, the DOT text is written
     beside (``path`` with the suffix ``.dot``) with a warning that says how to install it.
+    ``write(path, data)`` writes the bytes (the command line passes its atomic writer).
     """
     path = Path(path)
     dot_text = to_dot(tensor)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png"):
-        path.write_text(dot_text, encoding="utf-8")
+        write(path, dot_text.encode("utf-8"))
         return path
     program = shutil.which("dot")
     if program is None:
         fallback = path.with_suffix(".dot")
-        fallback.write_text(dot_text, encoding="utf-8")
+        write(fallback, dot_text.encode("utf-8"))
         warnings.warn(
             f"Graphviz's 'dot' program is not installed, so {path.name} was not rendered; "
             f"the graph was written as DOT text to {fallback}. Install Graphviz "
@@ -99,5 +105,8 @@ def draw(tensor: Tensor, path: Any) -> Path:
             stacklevel=2,
         )
         return fallback
-    subprocess.run([program, f"-T{fmt}", "-o", str(path)], input=dot_text.encode(), check=True)
+    rendered = subprocess.run(
+        [program, f"-T{fmt}"], input=dot_text.encode(), capture_output=True, check=True
+    )
+    write(path, rendered.stdout)
     return path

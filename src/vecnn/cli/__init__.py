@@ -211,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="BLAS threads per rank with --distributed (default: cores ÷ ranks per machine)",
     )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh even though --out holds the checkpoint of an unfinished run",
+    )
 
     p = commands.add_parser(
         "evaluate", help="metrics of a model on labelled data", example=EXAMPLES["evaluate"]
@@ -306,13 +311,28 @@ def _settings(args: argparse.Namespace, data: Path, target: list[str]) -> object
         delimiter=getattr(args, "delimiter", None),
         quiet=args.quiet,
         resume=None if getattr(args, "resume", None) is None else Path(args.resume),
+        overwrite=getattr(args, "overwrite", False),
         command=command_line(args.argv),
         distributed=getattr(args, "distributed", None),
         threads=getattr(args, "threads", None),
     )
 
 
+def _inputs(args: argparse.Namespace) -> list[str | None]:
+    """The files the command reads, which none of its outputs may overwrite."""
+    return [getattr(args, name, None) for name in ("data", "model")]
+
+
 def _run(args: argparse.Namespace) -> int:
+    from vecnn.cli.resume import sigterm_as_interrupt
+    from vecnn.io import protect_inputs
+
+    # SIGTERM stops every command as Ctrl-C does: exit status 130, saying what was kept.
+    with sigterm_as_interrupt(), protect_inputs(*_inputs(args)):
+        return _run_command(args)
+
+
+def _run_command(args: argparse.Namespace) -> int:
     if args.command == "train":
         from vecnn.cli.train import train
 

@@ -9,6 +9,7 @@ from typing import Any
 from vecnn import io as model_io
 from vecnn import losses
 from vecnn.autodiff.gradcheck import grad_check
+from vecnn.autodiff.graph import draw
 from vecnn.backend import xp
 from vecnn.cli.common import UsageError
 from vecnn.cli.train import parse_layers
@@ -25,7 +26,7 @@ def explain(model_path: str, graph: str | None) -> int:
     if graph is not None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            written = training_step_graph(network).draw(graph)
+            written = draw(training_step_graph(network), graph, write=model_io.write_output)
         print(f"\ngraph of one training step written to {written}")
         for warning in caught:
             print(f"note: {warning.message}")

@@ -7,7 +7,6 @@ import csv
 import json
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO, Any
 
 from vecnn import io as model_io
@@ -60,10 +59,7 @@ def _rows(model: Model, chunk: Chunk, path: Any) -> list[list[Any]]:
 
 @contextlib.contextmanager
 def _output(path: str | None) -> Iterator[IO[str]]:
-    if path is None or path == "-":
-        yield sys.stdout
-        return
-    with model_io.atomic_write(Path(path), text=True, newline="") as handle:
+    with model_io.output_file("-" if path is None else path, text=True, newline="") as handle:
         yield handle
 
 
@@ -109,7 +105,7 @@ def predict(
                 rows += len(chunk.rows)
             if rows == 0:
                 raise DataError("no data rows (the file has a header only)", data)
-    if out not in (None, "-"):
+    if out is not None and out not in model_io.STANDARD_OUTPUT:
         print(f"{rows} predictions written to {out}", file=sys.stderr)
     return 0
 

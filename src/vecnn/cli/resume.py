@@ -4,15 +4,19 @@ After each epoch ``vecnn train`` writes ``checkpoint.vecnn`` atomically into its
 folder: the weights, the optimizer's state, the epoch, the random generator's state, the
 history so far, early stopping's state (its best weights in ``checkpoint-best.vecnn``),
 and a fingerprint of the settings and of the data file. Ctrl-C or SIGTERM stops training
-with exit status 130 and prints the command that resumes; a second Ctrl-C during a save
-leaves the previous checkpoint intact (saves are atomic). ``--resume`` continues from the
-checkpoint and reaches the weights an uninterrupted run reaches, and refuses to resume
-when the data or a setting changed (``--epochs`` may grow), naming what changed.
+with exit status 130 and prints the command that resumes; Ctrl-C and SIGTERM wait while
+a checkpoint is written and recorded, so the message names the epoch on disk. Each
+checkpoint records whether its run ``finished``: a fresh run over an unfinished one is
+refused (``--overwrite`` allows it). ``--resume`` continues from the checkpoint and
+reaches the weights an uninterrupted run reaches, and refuses to resume when the data or
+a setting changed (``--epochs`` may grow), when early stopping's best weights are missing,
+or when the ``training_state`` was edited, naming what is wrong.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import signal
 import threading
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from vecnn import io as model_io
-from vecnn.errors import DataError
+from vecnn.errors import DataError, ModelFormatError
 from vecnn.train.callbacks import Callback, EarlyStopping
 from vecnn.train.network import Network
 
@@ -80,19 +84,34 @@ class EpochCheckpoint(Callback):
         preprocessing: dict[str, Any],
         history: dict[str, list[float]],
         stopper: EarlyStopping | None,
+        epochs: int | None = None,
     ) -> None:
         self.path, self.best_path = folder / CHECKPOINT_FILE, folder / BEST_FILE
         self.identity, self.preprocessing = identity, preprocessing
         self.earlier = history
         self.stopper = stopper
+        self.epochs = epochs
         self.saved_epoch: int | None = None
 
     def on_epoch_end(self, network: Any, epoch: int, logs: dict[str, float]) -> None:
+        # Ctrl-C and SIGTERM wait until the files are written and recorded: the epoch
+        # that the interruption message names is the one on disk.
+        with signals_deferred():
+            self._save(network, epoch)
+            self.saved_epoch = epoch + 1
+
+    def _save(self, network: Any, epoch: int) -> None:
         stopper = self.stopper
         stopping = None
+        finished = self.epochs is not None and epoch + 1 >= self.epochs
         if stopper is not None:
             if stopper.best_epoch == epoch and stopper.best_weights is not None:
-                model_io.save(network, self.best_path)
+                model_io.save(
+                    network,
+                    self.best_path,
+                    metadata={"best_epoch": epoch, "run": _run_id(self.identity)},
+                )
+            finished = finished or stopper.wait >= stopper.patience
             stopping = {
                 "best": _json_number(stopper.best),
                 "best_epoch": stopper.best_epoch,
@@ -107,10 +126,55 @@ class EpochCheckpoint(Callback):
             self.path,
             network.optimizer_,
             epoch=epoch + 1,
-            extra={"fingerprint": self.identity, "history": history, "early_stopping": stopping},
+            extra={
+                "fingerprint": self.identity,
+                "history": history,
+                "early_stopping": stopping,
+                "finished": finished,
+            },
             preprocessing=self.preprocessing,
         )
-        self.saved_epoch = epoch + 1
+
+
+def _run_id(identity: dict[str, Any]) -> str:
+    """A short digest of a run's fingerprint, to pair the best weights with their run."""
+    text = json.dumps(identity, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Within it, SIGINT and SIGTERM wait (they are delivered when it ends)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def refuse_unfinished_run(folder: Path) -> None:
+    """Refuse to start afresh over the checkpoint of a run that did not finish."""
+    path = folder / CHECKPOINT_FILE
+    if not path.exists():
+        return
+    try:
+        state = model_io.read(path).training_state or {}
+    except (ValueError, OSError):
+        state = {}
+    if state.get("finished") is True:
+        return
+    done = state.get("epoch")
+    what = f"{done} epochs done" if isinstance(done, int) else "an unreadable state"
+    raise DataError(
+        f"holds the checkpoint of an unfinished run ({what}); starting afresh would "
+        f"overwrite it: continue it with --resume {path}, or start afresh with --overwrite",
+        path,
+    )
 
 
 @dataclass
@@ -123,14 +187,40 @@ class Resumed:
     history: dict[str, list[float]]
     stored: Any
 
+    best_weights: dict[str, Any] | None = None
+
     def restore(self, optimizer: Any, stopper: EarlyStopping | None) -> None:
         self.stored.restore_optimizer(optimizer)
         state = self.stored.training_state.get("early_stopping")
         if stopper is not None and state is not None:
-            best = Path(self.stored.path).with_name(BEST_FILE)
-            weights = model_io.load(best).copy_weights() if best.exists() else None
             best_value = math.nan if state["best"] is None else state["best"]
-            stopper.resume_from(best_value, state["best_epoch"], state["wait"], weights)
+            stopper.resume_from(best_value, state["best_epoch"], state["wait"], self.best_weights)
+
+
+def _best_weights(path: Path, state: dict[str, Any]) -> dict[str, Any] | None:
+    """Early stopping's best weights, from ``checkpoint-best.vecnn`` beside the checkpoint;
+    refused when that file is missing or belongs to another epoch or run (the resumed run
+    would end with other weights than an uninterrupted one)."""
+    stopping = state.get("early_stopping")
+    if stopping is None or stopping["best_epoch"] is None:
+        return None
+    best = Path(path).with_name(BEST_FILE)
+    fix = "put it back beside the checkpoint, or start afresh with --overwrite"
+    if not best.exists():
+        raise DataError(
+            f"cannot resume: {best.name} (the best weights of early stopping, epoch "
+            f"{stopping['best_epoch'] + 1}) is missing; {fix}",
+            path,
+        )
+    stored = model_io.read(best)
+    mark = (stored.metadata.get("best_epoch"), stored.metadata.get("run"))
+    if mark != (stopping["best_epoch"], _run_id(state["fingerprint"])):
+        raise DataError(
+            f"cannot resume: {best} holds the best weights of another epoch or run than "
+            f"this checkpoint (epoch {stopping['best_epoch'] + 1}); {fix}",
+            path,
+        )
+    return stored.network.copy_weights()
 
 
 def resume(path: str | Path, identity: dict[str, Any], epochs: int) -> Resumed:
@@ -139,6 +229,7 @@ def resume(path: str | Path, identity: dict[str, Any], epochs: int) -> Resumed:
     state = stored.training_state or {}
     if "fingerprint" not in state or "history" not in state:
         raise DataError("not a checkpoint of 'vecnn train' (no fingerprint)", path)
+    _check_state(state, path)
     before = state["fingerprint"]
     changed = [
         f"{key}: {before.get(key)!r} then, {value!r} now"
@@ -165,7 +256,43 @@ def resume(path: str | Path, identity: dict[str, Any], epochs: int) -> Resumed:
         key: [math.nan if v is None else v for v in values]
         for key, values in state["history"].items()
     }
-    return Resumed(stored.network, done, history, stored)
+    resumed = Resumed(stored.network, done, history, stored)
+    resumed.best_weights = _best_weights(Path(path), state)
+    return resumed
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_state(state: dict[str, Any], path: str | Path) -> None:
+    """Refuse a ``training_state`` whose fields are missing or of the wrong type (an
+    edited checkpoint) with a ``ModelFormatError`` naming the field."""
+    problems = []
+    if not isinstance(state["fingerprint"], dict):
+        problems.append("fingerprint is not an object")
+    if not _count(state.get("epoch")):
+        problems.append(f"epoch is {state.get('epoch')!r}, not a count")
+    history = state["history"]
+    if not isinstance(history, dict) or not all(
+        isinstance(values, list) and all(v is None or _number(v) for v in values)
+        for values in history.values()
+    ):
+        problems.append("history is not an object of lists of numbers")
+    stopping = state.get("early_stopping")
+    if stopping is not None and not (
+        isinstance(stopping, dict)
+        and (stopping.get("best") is None or _number(stopping.get("best")))
+        and (stopping.get("best_epoch") is None or _count(stopping.get("best_epoch")))
+        and _count(stopping.get("wait"))
+    ):
+        problems.append("early_stopping is not {best: number, best_epoch: count, wait: count}")
+    if problems:
+        raise ModelFormatError("training_state: " + "; ".join(problems), path)
 
 
 def _json_number(value: float) -> float | None:

@@ -25,11 +25,13 @@ from vecnn.cli.common import (
 )
 from vecnn.cli.progress import Progress
 from vecnn.cli.resume import (
+    BEST_FILE,
+    CHECKPOINT_FILE,
     EpochCheckpoint,
     file_digest,
     fingerprint,
+    refuse_unfinished_run,
     resume,
-    sigterm_as_interrupt,
 )
 from vecnn.cli.summary import data_section, remove_stale_plots, rising_loss
 from vecnn.csvfile import Chunk, read_csv
@@ -56,6 +58,16 @@ from vecnn.train.network import Network
 MODEL_FILE = "model.vecnn"
 DEFAULT_PATIENCE = 10
 """Early stopping's patience when there are validation rows and none was given."""
+OUTPUT_FILES = (
+    MODEL_FILE,
+    "metrics.json",
+    "history.csv",
+    CHECKPOINT_FILE,
+    BEST_FILE,
+    "report.html",
+    *(f"{plot}.png" for plot in ("loss", "metrics", "confusion", "predicted", "decision")),
+)
+"""The files ``vecnn train`` writes into ``--out`` (the report's plots included)."""
 
 
 @dataclass
@@ -86,6 +98,8 @@ class Settings:
     delimiter: str | None = None
     quiet: bool = False
     resume: Path | None = None
+    overwrite: bool = False
+    """Start afresh even though ``out`` holds the checkpoint of an unfinished run."""
     command: str = ""
     held_out: str = "validation"
     """What the held-out rows are called in the output ("test" for the demo)."""
@@ -401,6 +415,11 @@ def _train(settings: Settings, distributed: Any) -> int:
             "--early-stopping needs validation rows: use --val-split > 0 (or --early-stopping 0)"
         )
     out = check_writable_folder(settings.out) if leader else settings.out
+    if leader:
+        for name in OUTPUT_FILES:  # a read-only file, a device, the data: refused before work
+            model_io.check_output_path(out / name)
+        if settings.resume is None and not settings.overwrite:
+            refuse_unfinished_run(out)
     data = prepare(settings)
     preprocessing, train_rows, X, Y = data.preprocessing, data.train_rows, data.X, data.Y
     target = preprocessing.target
@@ -435,29 +454,30 @@ def _train(settings: Settings, distributed: Any) -> int:
         resumed.restore(optimizer, stopper)
         earlier = resumed.history
         say(f"resuming after epoch {resumed.epoch} from {settings.resume}", settings.quiet)
-    checkpoint = EpochCheckpoint(out, identity, preprocessing.config(), earlier, stopper)
+    checkpoint = EpochCheckpoint(
+        out, identity, preprocessing.config(), earlier, stopper, settings.epochs
+    )
     callbacks: list[Any] = [
         Progress(settings.epochs, math.ceil(X.shape[1] / batch), settings.quiet),
         *([stopper] if stopper is not None else []),
         *([checkpoint] if leader else []),  # after early stopping: its verdict is in
     ]
     try:
-        with sigterm_as_interrupt():
-            history = network.fit(
-                X,
-                Y,
-                optimizer=optimizer,
-                epochs=settings.epochs,
-                batch_size=settings.batch_size,
-                seed=None if resumed is not None else settings.seed,
-                validation_data=validation,
-                callbacks=callbacks,
-                verbose=0,
-                l2=settings.l2,
-                classes=target.classes,
-                initial_epoch=0 if resumed is None else resumed.epoch,
-                distributed=distributed,
-            )
+        history = network.fit(
+            X,
+            Y,
+            optimizer=optimizer,
+            epochs=settings.epochs,
+            batch_size=settings.batch_size,
+            seed=None if resumed is not None else settings.seed,
+            validation_data=validation,
+            callbacks=callbacks,
+            verbose=0,
+            l2=settings.l2,
+            classes=target.classes,
+            initial_epoch=0 if resumed is None else resumed.epoch,
+            distributed=distributed,
+        )
     except KeyboardInterrupt:
         if leader:
             _say_how_to_resume(settings, checkpoint)
@@ -469,9 +489,14 @@ def _train(settings: Settings, distributed: Any) -> int:
     }
 
     training = [*_stopping_notes(stopper, history, settings.epochs), *rising_loss(history.history)]
-    scores, files, model_path = write_outputs(
-        settings, out, network, data, history.history, training=training
-    )
+    written: list[Path] = []
+    try:
+        scores, files, model_path = write_outputs(
+            settings, out, network, data, history.history, training=training, written=written
+        )
+    except KeyboardInterrupt:
+        _say_what_was_kept(written, checkpoint)
+        raise
     shown = {k: v for k, v in scores.items() if isinstance(v, float)}
     say("", settings.quiet)
     for line in training:
@@ -496,10 +521,14 @@ def write_outputs(
     data: Prepared,
     history: dict[str, list[float]],
     training: list[str] = (),
+    written: list[Path] | None = None,
 ) -> tuple[dict, dict, Path]:
     """What ``vecnn train`` leaves in ``out``: the model, metrics.json, history.csv and the
     report; returns the scores, the report's files and the model's path. ``training``:
-    sentences about how training went (the best epoch kept), shown in the report."""
+    sentences about how training went (the best epoch kept), shown in the report. Each
+    file is appended to ``written`` once it is written (to say what was kept on an
+    interrupt)."""
+    written = [] if written is None else written
     preprocessing, target = data.preprocessing, data.preprocessing.target
     val_rows, train_rows = data.val_rows, data.train_rows
     evaluated = val_rows if val_rows is not None else train_rows
@@ -513,8 +542,11 @@ def write_outputs(
         preprocessing=preprocessing.config(),
         metadata={"command": settings.command, "data": str(settings.data)},
     )
+    written.append(model_path)
     write_json(out / "metrics.json", scores)
+    written.append(out / "metrics.json")
     _write_history(out / "history.csv", history)
+    written.append(out / "history.csv")
     files = write_report(
         out,
         title=f"vecnn: {', '.join(target.names)} from {Path(settings.data).name}",
@@ -574,6 +606,16 @@ def _say_how_to_resume(settings: Settings, checkpoint: EpochCheckpoint) -> None:
     print(
         f"vecnn: interrupted; the weights after epoch {checkpoint.saved_epoch} are saved in "
         f"{checkpoint.path}\nresume with: {resume_command(settings.command, checkpoint.path)}",
+        file=sys.stderr,
+    )
+
+
+def _say_what_was_kept(written: list[Path], checkpoint: EpochCheckpoint) -> None:
+    """After Ctrl-C or SIGTERM once training ended: which outputs were written."""
+    kept = ", ".join(str(path) for path in written) or "none of the outputs"
+    print(
+        f"vecnn: interrupted after training, while writing the outputs; written: {kept}. "
+        f"The final epoch's checkpoint is {checkpoint.path}",
         file=sys.stderr,
     )
 

@@ -7,7 +7,8 @@ Saving is atomic: a file is either the previous one, byte for byte, or the new o
 
 One job per module; each imports only modules listed above it:
 
-- ``atomic``: ``atomic_write`` and ``atomic_write_bytes``.
+- ``atomic``: ``atomic_write`` and ``atomic_write_bytes``; a command's outputs
+  (``output_file``, ``write_output``, ``check_output_path``) and inputs (``protect_inputs``).
 - ``format``: the layout (documented there), its constants and limits, and the JSON a
   header may hold.
 - ``parse``: a header's bytes to a dict, as strict and bounded JSON.
@@ -19,7 +20,15 @@ One job per module; each imports only modules listed above it:
 """
 
 from vecnn.errors import ModelFormatError
-from vecnn.io.atomic import atomic_write, atomic_write_bytes
+from vecnn.io.atomic import (
+    STANDARD_OUTPUT,
+    atomic_write,
+    atomic_write_bytes,
+    check_output_path,
+    output_file,
+    protect_inputs,
+    write_output,
+)
 from vecnn.io.checkpoint import load_checkpoint, save_checkpoint
 from vecnn.io.format import (
     FORMAT_VERSION,
@@ -40,15 +49,20 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_RANK",
     "PREFIX_SIZE",
+    "STANDARD_OUTPUT",
     "ModelFile",
     "ModelFormatError",
     "atomic_write",
     "atomic_write_bytes",
+    "check_output_path",
     "generator_from_state",
     "load",
     "load_checkpoint",
+    "output_file",
+    "protect_inputs",
     "read",
     "rng_state",
     "save",
     "save_checkpoint",
+    "write_output",
 ]

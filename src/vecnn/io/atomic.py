@@ -7,6 +7,7 @@ import errno
 import os
 import secrets
 import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -29,9 +30,14 @@ def atomic_write(
     (best effort). On any exception, ``KeyboardInterrupt`` included, the temporary file is
     removed, the previous file is left byte for byte as it was, and the exception goes on.
 
-    A ``path`` that is a symbolic link is refused (nothing is written through it); a
-    missing directory is a ``FileNotFoundError`` naming it. ``text=True`` gives a text
-    file (``encoding``, ``newline`` as for ``open``), e.g. for CSV (``newline=""``).
+    Refused before anything is written (an ``OSError`` naming ``path``): a symbolic link
+    (nothing is written through it); an existing path that is not a regular file (a
+    device such as ``/dev/null``, a FIFO, a socket: renaming over it would replace it; see
+    ``output_file`` for writing into one); a file the user made read-only (its mode bits
+    deny writing, as ``open`` would, even to root); a file that is an input of the running
+    command (see ``protect_inputs``). A missing directory is a ``FileNotFoundError``
+    naming it. ``text=True`` gives a text file (``encoding``, ``newline`` as for ``open``),
+    e.g. for CSV (``newline=""``).
     """
     target = Path(os.fspath(path))
     directory = target.parent
@@ -71,6 +77,63 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     return target
 
 
+STANDARD_OUTPUT = ("-", "/dev/stdout")
+"""Output paths that mean the process's standard output."""
+
+
+@contextlib.contextmanager
+def output_file(
+    path: str | os.PathLike[str],
+    *,
+    text: bool = False,
+    encoding: str = "utf-8",
+    newline: str | None = None,
+) -> Iterator[IO[Any]]:
+    """A command's output ``path`` to write through, never replacing what is not a file.
+
+    ``-`` and ``/dev/stdout`` are standard output. An existing character device or FIFO
+    (``/dev/null``, a named pipe, ``/dev/fd/N`` of a pipe) is written in place, as a shell
+    redirection writes it. Any other path goes through ``atomic_write`` (which refuses
+    sockets, block devices, read-only files and the command's inputs).
+    """
+    name = os.fspath(path)
+    if name in STANDARD_OUTPUT:
+        sys.stdout.flush()
+        stream = sys.stdout if text else sys.stdout.buffer
+        yield stream
+        stream.flush()
+        return
+    try:
+        info = os.stat(name)  # follows links: /dev/fd/3 is the pipe it points to
+    except OSError:
+        info = None
+    if info is not None and (stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
+        if text:
+            handle: IO[Any] = open(name, "w", encoding=encoding, newline=newline)  # noqa: SIM115
+        else:
+            handle = open(name, "wb")  # noqa: SIM115
+        with handle:
+            yield handle
+        return
+    with atomic_write(name, text=text, encoding=encoding, newline=newline) as handle:
+        yield handle
+
+
+def write_output(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to a command's output ``path`` (see ``output_file``); return it."""
+    with output_file(path) as handle:
+        handle.write(data)
+    return Path(os.fspath(path))
+
+
+def check_output_path(path: str | os.PathLike[str]) -> Path:
+    """Raise the ``OSError`` that ``atomic_write(path)`` would raise before writing, if any
+    (to refuse an output before the work that makes it); return the path."""
+    target = Path(os.fspath(path))
+    _check_target(target, target.parent)
+    return target
+
+
 def _check_target(target: Path, directory: Path) -> None:
     if target.is_symlink():
         raise OSError(
@@ -89,6 +152,90 @@ def _check_target(target: Path, directory: Path) -> None:
         )
     if target.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory, not a file path", str(target))
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(
+            errno.EINVAL,
+            f"is {_kind(info.st_mode)}, not a regular file; vecnn writes a new file and "
+            "renames it over the old one, which would replace it: write to a regular file",
+            str(target),
+        )
+    if not _mode_allows_writing(info):
+        raise PermissionError(
+            errno.EACCES,
+            f"the file is read-only (mode {stat.S_IMODE(info.st_mode):04o}) and is left as "
+            "it is; make it writable (chmod u+w) or write to another path",
+            str(target),
+        )
+    _refuse_an_input(target, info)
+
+
+def _kind(mode: int) -> str:
+    """``st_mode``'s file type in words, e.g. "a character device"."""
+    kinds = [
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def _mode_allows_writing(info: os.stat_result) -> bool:
+    """Whether ``info``'s mode bits let this process write the file, as ``open`` checks
+    them (root included: a file its owner made read-only stays read-only to vecnn)."""
+    if not hasattr(os, "geteuid"):  # pragma: no cover - Windows: the read-only attribute
+        return bool(info.st_mode & stat.S_IWUSR)
+    uid = os.geteuid()
+    if uid == 0 or uid == info.st_uid:
+        return bool(info.st_mode & stat.S_IWUSR)
+    if info.st_gid == os.getegid() or info.st_gid in os.getgroups():
+        return bool(info.st_mode & stat.S_IWGRP)
+    return bool(info.st_mode & stat.S_IWOTH)
+
+
+_INPUTS: list[tuple[Path, os.stat_result]] = []
+"""The input files of the running command (``protect_inputs``): never written over."""
+
+
+@contextlib.contextmanager
+def protect_inputs(*paths: str | os.PathLike[str] | None) -> Iterator[None]:
+    """Within it, writing over any of ``paths`` (the same file: same resolved path, or the
+    same device and inode, as ``cp`` compares them) is refused with an ``OSError``.
+
+    Paths that do not exist or are not regular files (standard input, a pipe) are ignored.
+    """
+    added = []
+    for path in paths:
+        if path is None or os.fspath(path) == "-":
+            continue
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode):
+            added.append((Path(os.fspath(path)), info))
+    _INPUTS.extend(added)
+    try:
+        yield
+    finally:
+        for item in added:
+            _INPUTS.remove(item)
+
+
+def _refuse_an_input(target: Path, info: os.stat_result) -> None:
+    for source, known in _INPUTS:
+        same = (info.st_dev, info.st_ino) == (known.st_dev, known.st_ino)
+        if same or target.resolve() == source.resolve():
+            raise OSError(
+                errno.EINVAL,
+                f"is the same file as the input {str(source)!r}; writing it would destroy "
+                "the input: choose another output path",
+                str(target),
+            )
 
 
 def _existing_mode(target: Path) -> int | None:
