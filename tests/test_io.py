@@ -1159,3 +1159,105 @@ def test_preprocessing_section_round_trips_and_must_be_an_object(valid, tmp_path
     header, payload = parse(valid[1])
     header["preprocessing"] = [1, 2]
     refused(write(tmp_path / "r.vecnn", pack(header, payload)), "preprocessing must be an object")
+
+
+# ============================================== issue 11: headers out of proportion or
+# contradicting themselves (items 6, 7, 16)
+def _classes_file(tmp_path, classes, code, net=None, task=None, name="c.vecnn") -> Path:
+    path = vecnn.save(net or tiny(), tmp_path / name)
+    header, payload = parse(path.read_bytes())
+    header["config"]["classes"], header["classes_dtype"] = classes, code
+    header["config"]["task"] = task
+    return write(path, pack(header, payload))
+
+
+_LIMITED_READ = """
+import resource, sys
+import vecnn
+size = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (size + 600 * 2**20, resource.RLIM_INFINITY))
+try:
+    vecnn.io.read(sys.argv[1])
+except vecnn.ModelFormatError as error:
+    print("refused:", error)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
+@pytest.mark.parametrize("long_class", [False, True])
+def test_wide_classes_dtype_is_refused_before_allocating(tmp_path, long_class):
+    """Item 6: `<U9999` over 28,000 short classes asked for 1.1 GB from a 200 KB file."""
+    import subprocess
+
+    classes = [f"c{i}" for i in range(28_000)] + (["x" * 9999] if long_class else [])
+    path = _classes_file(tmp_path, classes, "<U9999")
+    assert path.stat().st_size < 300_000
+    done = subprocess.run(
+        [sys.executable, "-c", _LIMITED_READ, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "refused:" in done.stdout and "classes_dtype <U9999 would take" in done.stdout
+
+
+def test_classes_dtype_wider_than_needed_is_refused(tmp_path):
+    refused(_classes_file(tmp_path, ["ab", "cd"], "<U50"), "classes_dtype <U50 would take")
+    assert vio.read(_classes_file(tmp_path, ["ab", "cd"], "<U2", name="ok.vecnn")).network
+
+
+def test_a_zero_size_tensor_with_huge_dims_is_a_model_format_error(tmp_path):
+    """Item 7: NumPy refused `[0, 2**40, 2**40]` with its own ValueError."""
+    path = vecnn.save(tiny(), tmp_path / "z.vecnn")
+    header, payload = parse(path.read_bytes())
+    header["tensors"]["W[1]"]["shape"] = [0, 2**40, 2**40]
+    header["tensors"]["W[1]"]["offset_end"] = 0
+    for spec in list(header["tensors"].values())[1:]:
+        spec["offset_begin"] -= 24
+        spec["offset_end"] -= 24
+    refused(write(path, pack(header, payload[24:])), "tensor 'W[1]'", "over the")
+
+
+def test_self_contradictory_headers_are_refused(tmp_path):
+    """Item 16: each of these loaded before."""
+    refused(_classes_file(tmp_path, ["a", "a"], "<U1"), "duplicate class 'a'")
+    refused(_classes_file(tmp_path, ["a", 1], "|O"), "classes mix types (number, text)")
+    refused(_classes_file(tmp_path, [0, 1], "<i8", task="regression"), "regression network")
+    linear = Network([Dense(2, 3, "relu", seed=0), Dense(3, 1, "linear", seed=1)])
+    refused(_classes_file(tmp_path, [0, 1], "<i8", net=linear), "linear output")
+    refused(_classes_file(tmp_path, None, None, net=linear, task="binary"), "not a linear one")
+    refused(_classes_file(tmp_path, [0, 1, 2], "<i8"), "3 classes for a binary network")
+    three = Network([Dense(2, 3, "relu", seed=0), Dense(3, 3, "sigmoid", seed=1)])
+    refused(_classes_file(tmp_path, [0, 1], "<i8", net=three, task="multilabel"), "expected 3")
+
+
+def test_preprocessing_that_disagrees_with_the_network_is_refused(tmp_path):
+    """Item 16: the command line's preprocessing must make n[0] inputs and name the classes."""
+    from vecnn.cli import main
+    from vecnn.cli.common import load_model
+
+    rows = ["x1,x2,label"] + [f"{i % 7},{i % 3},{'yes' if i % 2 else 'no'}" for i in range(40)]
+    data = tmp_path / "d.csv"
+    data.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "run"
+    assert (
+        main(["train", str(data), "--target", "label", "--epochs", "1", "-q", "--out", str(out)])
+        == 0
+    )
+    model = out / "model.vecnn"
+    good = model.read_bytes()
+    load_model(model)
+
+    header, payload = parse(good)
+    header["preprocessing"]["target"]["classes"] = ["nay", "yea"]
+    write(model, pack(header, payload))
+    with pytest.raises(ModelFormatError, match=r"classes \['nay', 'yea'\] are not the network's"):
+        load_model(model)
+
+    header, payload = parse(good)
+    header["preprocessing"]["features"] = header["preprocessing"]["features"][:1]
+    write(model, pack(header, payload))
+    with pytest.raises(ModelFormatError, match=r"makes 1 inputs but the network takes n\[0\] = 2"):
+        load_model(model)

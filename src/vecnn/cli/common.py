@@ -134,7 +134,38 @@ def load_model(path: str | Path) -> Model:
         raise ModelFormatError(str(error), path) from None
     if preprocessing.target is None:
         raise ModelFormatError("the preprocessing names no target", path)
+    _check_agreement(preprocessing, stored.network, path)
     return Model(Path(path), stored.network, preprocessing, stored.metadata)
+
+
+def _check_agreement(preprocessing: Preprocessor, network: Network, path: Any) -> None:
+    """The preprocessing must make the network's inputs and name its classes."""
+    inputs, target = len(preprocessing.feature_names), preprocessing.target
+    if inputs != network.n_features:
+        raise ModelFormatError(
+            f"the preprocessing makes {inputs} inputs but the network takes "
+            f"n[0] = {network.n_features}",
+            path,
+        )
+    if target.task != network.task:
+        raise ModelFormatError(
+            f"the preprocessing's task is {target.task} but the network's is {network.task}",
+            path,
+        )
+    if target.classes is not None:
+        found = None if network.classes_ is None else [str(c) for c in network.classes_.tolist()]
+        if found != target.classes:
+            raise ModelFormatError(
+                f"the preprocessing's classes {target.classes[:20]} are not the network's "
+                f"{None if found is None else found[:20]}",
+                path,
+            )
+    elif len(target.names) != network.n_outputs:
+        raise ModelFormatError(
+            f"the preprocessing has {len(target.names)} target column(s) but the network "
+            f"has n[L] = {network.n_outputs} outputs",
+            path,
+        )
 
 
 def class_probabilities(network: Network, X: Array) -> Array:

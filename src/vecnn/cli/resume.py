@@ -144,17 +144,28 @@ def _run_id(identity: dict[str, Any]) -> str:
 
 @contextmanager
 def signals_deferred() -> Iterator[None]:
-    """Within it, SIGINT and SIGTERM wait (they are delivered when it ends)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "pthread_sigmask"
-    ):
+    """Within it, SIGINT and SIGTERM are held; one that came is delivered when it ends.
+
+    The handlers are swapped rather than the signals masked: a signal sent to the process
+    may be taken by any thread that does not mask it, and Python then runs its handler
+    in the main thread at once.
+    """
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    caught: list[int] = []
+
+    def hold(signum: int, frame: Any) -> None:
+        caught.append(signum)
+
+    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if caught:
+        signal.raise_signal(caught[0])
 
 
 def refuse_unfinished_run(folder: Path) -> None:

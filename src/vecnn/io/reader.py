@@ -246,15 +246,7 @@ def _build_network(
         if classes.tolist() != config["classes"]:
             raise ModelFormatError(f"classes do not fit classes_dtype {code}", shown)
         network.classes_ = classes
-    if network.classes_ is not None:
-        task, count = network.task, len(network.classes_)
-        wanted = {"binary": 2, "multiclass": network.n_outputs}.get(task)
-        if wanted is not None and count != wanted:
-            raise ModelFormatError(
-                f"{count} classes for a {task} network with {network.n_outputs} output "
-                f"unit(s); expected {wanted}",
-                shown,
-            )
+    _check_task(network, shown)
     state = {name: a for name, a in arrays.items() if not name.startswith(OPTIMIZER_PREFIX)}
     try:
         network.load_state_dict(state, strict=True)
@@ -272,6 +264,31 @@ def _build_network(
         )
     network.eval()
     return network
+
+
+def _check_task(network: Network, shown: Any) -> None:
+    """The task, the classes and the output layer must agree (a file may say anything)."""
+    task, output, n_out = network.task, network.output_activation, network.n_outputs
+    classes = network.classes_
+    if output == "linear" and task != "regression":
+        raise ModelFormatError(
+            f"a {task} network needs a sigmoid or softmax output layer, not a linear one", shown
+        )
+    if classes is None:
+        return
+    if task == "regression" or output == "linear":
+        raise ModelFormatError(
+            f"{len(classes)} classes on a regression network (linear output or task "
+            "'regression'): a regression network has no classes",
+            shown,
+        )
+    wanted = 2 if task == "binary" else n_out
+    if (task == "binary" and n_out != 1) or len(classes) != wanted:
+        raise ModelFormatError(
+            f"{len(classes)} classes for a {task} network with {n_out} output unit(s); "
+            f"expected {wanted}" + (" classes and 1 output unit" if task == "binary" else ""),
+            shown,
+        )
 
 
 def _optimizer_state(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +102,7 @@ def _check_header(header: dict[str, Any], shown: Any) -> _Plan:
     )
     _check_config(header["config"], stored_values, shown)
     _check_classes_dtype(header["classes_dtype"], shown)
+    _check_classes(header["config"]["classes"], header["classes_dtype"], shown)
     optimizer = header["optimizer"]
     if optimizer is not None:
         _check_optimizer_header(optimizer, shown)
@@ -158,7 +160,9 @@ def _check_tensors(table: Any, shown: Any) -> _Plan:
                     shown,
                 )
         nbytes = math.prod(shape) * dtype.itemsize
-        if nbytes > MAX_TENSOR_BYTES:
+        # A zero-size tensor allocates nothing, but NumPy refuses dims whose product
+        # (zeros left out) overflows: bound that product as well.
+        if math.prod(max(dim, 1) for dim in shape) * dtype.itemsize > MAX_TENSOR_BYTES:
             raise _fail(
                 f"{label}: shape {shape} of {code} needs {nbytes} bytes, over the "
                 f"{MAX_TENSOR_BYTES}-byte limit",
@@ -268,6 +272,43 @@ def _check_config(config: Any, stored_values: int, shown: Any) -> None:
         isinstance(t, (int, float)) and not isinstance(t, bool) and 0 < t < 1 for t in thresholds
     ):
         raise _fail("threshold must be a number in (0, 1) or a list of them", shown)
+
+
+MAX_CLASSES_BYTES = 16 * 2**20
+"""What ``classes_`` may take in memory beyond 16 times their length in the header."""
+
+
+def _check_classes(classes: Any, code: Any, shown: Any) -> None:
+    """Classes of one type, distinct, and a ``classes_dtype`` whose array stays in
+    proportion to the header (``<U9999`` for one-letter classes would take 40 KB each)."""
+    if classes is None:
+        return
+    kinds = {
+        "text" if isinstance(c, str) else "bool" if isinstance(c, bool) else "number"
+        for c in classes
+    }
+    if len(kinds) > 1:
+        raise _fail(f"classes mix types ({', '.join(sorted(kinds))}); they must share one", shown)
+    seen: set[Any] = set()
+    for label in classes:
+        if label in seen:
+            raise _fail(f"duplicate class {label!r:.80}", shown)
+        seen.add(label)
+    match = re.fullmatch(r"<U([0-9]+)", code or "")
+    if match is None:
+        return
+    width = int(match.group(1))
+    if kinds != {"text"}:
+        raise _fail(f"classes_dtype {code} is for text classes; these are {kinds.pop()}s", shown)
+    longest = max(len(label) for label in classes)
+    size = 4 * width * len(classes)
+    stored = sum(len(label) + 3 for label in classes)
+    if width > longest or size > max(MAX_CLASSES_BYTES, 16 * stored):
+        raise _fail(
+            f"classes_dtype {code} would take {size} bytes for {len(classes)} classes of at "
+            f"most {longest} characters; the widest class decides the width",
+            shown,
+        )
 
 
 def _check_classes_dtype(code: Any, shown: Any) -> None:
