@@ -391,3 +391,87 @@ def test_error_message_format(tmp_path):
     path = write(tmp_path, "a,b\n1,2\n3\n")
     error = refused(path)
     assert str(error) == f"{path}:3: expected 2 fields (one per column of the header), found 1"
+
+
+# ------------------------------------------------- issue 11: caps, line endings, pipes
+def test_a_line_with_no_break_stops_at_the_cap(tmp_path, monkeypatch):
+    """Item 8: the line was read whole before any check."""
+    import vecnn.csvfile as csvfile
+
+    monkeypatch.setattr(csvfile, "MAX_LINE_BYTES", 100_000)
+    error = refused(write(tmp_path, "a,b\n1,2\n" + "9" * 300_000))
+    assert error.line == 3 and "longer than 100000 bytes with no line break" in str(error)
+    gz = write(tmp_path, gzip.compress(b"a,b\n" + b"1" * 300_000), "big.csv.gz")
+    assert "longer than 100000 bytes" in str(refused(gz))
+
+
+_READ_DEV_ZERO = """
+import resource, sys
+size = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (size + 400 * 2**20, resource.RLIM_INFINITY))
+from vecnn.csvfile import read_csv
+from vecnn.errors import DataError
+try:
+    read_csv("/dev/zero")
+except DataError as error:
+    print("refused:", error)
+"""
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/zero"), reason="no /dev/zero")
+def test_dev_zero_is_refused_within_bounded_memory():
+    """Item 8, under RLIMIT_AS: /dev/zero grew until memory ran out."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _READ_DEV_ZERO], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "refused: /dev/zero:1:" in done.stdout and "no line break" in done.stdout
+
+
+def test_a_long_text_field_is_named_by_its_length_not_as_a_quote(tmp_path):
+    """Item 8: a quoted field over 131072 characters on one line is not unterminated."""
+    limit = csv.field_size_limit()
+    error = refused(write(tmp_path, f'a,b\n1,"{"x" * (limit + 10)}"\n'))
+    assert error.line == 2
+    assert f"longer than {limit} characters" in str(error) and "quote" not in str(error)
+    unquoted = refused(write(tmp_path, f"a,b\n1,{'x' * (limit + 10)}\n", "u.csv"))
+    assert f"longer than {limit} characters" in str(unquoted)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"a,b\r1,2\r3,4\r", b"a,b\r\n1,2\n3,4\r", b"a,b\n1,2\r\n3,4", b'a,b\r1,"x\ry"\r3,4\r'],
+)
+def test_cr_only_and_mixed_line_endings_are_read(tmp_path, data):
+    """Item 21: old Mac files (CR only) and mixed endings gave Python's csv jargon."""
+    chunk = read_csv(write(tmp_path, data))
+    assert chunk.columns == ["a", "b"]
+    assert chunk.rows[0] == ["1", "2"] or chunk.rows[0] == ["1", "x\ry"]
+    quoted_newline = b'"x' in data
+    assert chunk.rows[-1] == ["3", "4"] and chunk.lines[-1] == 3 + quoted_newline
+
+
+def test_a_cr_split_across_blocks_is_one_line_ending(tmp_path, monkeypatch):
+    import vecnn.csvfile as csvfile
+
+    monkeypatch.setattr(csvfile, "_BLOCK", 4)
+    chunk = read_csv(write(tmp_path, b"a,b\r\n1,2\r\n33,4\r\n5,6"))
+    assert chunk.rows == [["1", "2"], ["33", "4"], ["5", "6"]] and chunk.lines == [2, 3, 4]
+
+
+def test_a_pipe_is_read_in_one_pass(tmp_path):
+    """Item 19: the gzip probe opened the path twice, so a pipe lost its first bytes."""
+    import os
+    import threading
+
+    for payload in (b"a,b\n1,2\n3,4\n", gzip.compress(b"a,b\n1,2\n3,4\n")):
+        fifo = tmp_path / f"pipe{len(payload)}"
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=fifo.write_bytes, args=(payload,))
+        writer.start()
+        chunk = read_csv(fifo)
+        writer.join(timeout=30)
+        assert chunk.rows == [["1", "2"], ["3", "4"]]

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
+import re
+import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -64,20 +67,59 @@ def _decoded_lines(handle: IO[bytes], path: str) -> Iterator[tuple[int, str]]:
         yield number, text
 
 
+MAX_LINE_BYTES = 16 * 2**20
+"""The longest line read: a file with no line break (or /dev/zero) stops there."""
+_BLOCK = 1 << 16
+_END_OF_LINE = re.compile(rb"\r\n|\n|\r")
+
+
 def _lines_of(handle: IO[bytes], path: str) -> Iterator[bytes]:
+    r"""Each line's bytes with its ending: ``\n``, ``\r\n``, or ``\r`` alone (old Mac
+    files), mixed as they come; a DataError for a line over ``MAX_LINE_BYTES``."""
+    pieces: list[bytes] = []  # the start of a line that spans blocks
+    length, number, carry = 0, 1, b""
     try:
-        yield from handle
+        while True:
+            data = handle.read(_BLOCK)
+            block = carry + data if carry else data
+            carry = b""
+            if data and block.endswith(b"\r"):  # a \n may follow in the next block
+                carry, block = b"\r", block[:-1]
+            start = 0
+            for match in _END_OF_LINE.finditer(block):
+                piece = block[start : match.end()]
+                yield b"".join([*pieces, piece]) if pieces else piece
+                pieces, length, number, start = [], 0, number + 1, match.end()
+            if start < len(block):
+                pieces.append(block[start:])
+                length += len(block) - start
+                if length > MAX_LINE_BYTES:
+                    raise DataError(
+                        f"the line is longer than {MAX_LINE_BYTES} bytes with no line break; "
+                        "is this a CSV file?",
+                        path,
+                        line=number,
+                    )
+            if not data:
+                break
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:  # a damaged .gz file
         raise DataError(f"could not be read as gzip: {error}", path) from None
+    if pieces:
+        yield b"".join(pieces)
 
 
 def _open(path: str | Path) -> IO[bytes]:
-    """The file's bytes, decompressed when it is gzip (by its magic bytes or a .gz name)."""
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
+    """The file's bytes, decompressed when it is gzip (by its magic bytes or a .gz name).
+
+    The file is opened once and its first bytes peeked at, so a pipe (``/dev/stdin``,
+    ``<(…)``) loses nothing; ``-`` is standard input.
+    """
+    raw = sys.stdin.buffer if str(path) == "-" else open(path, "rb")  # noqa: SIM115
+    handle = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)
+    magic = handle.peek(2)[:2]
     if magic == GZIP_MAGIC or str(path).lower().endswith(".gz"):
-        return gzip.open(path, "rb")
-    return open(path, "rb")
+        return gzip.GzipFile(fileobj=handle, mode="rb")
+    return handle
 
 
 def _outside_quotes(line: str) -> str:
@@ -185,11 +227,19 @@ class CSVReader:
         text = str(error)
         opened = self._opened if self._inside else start
         if "field larger than field limit" in text:
+            limit = csv.field_size_limit()
+            if self._inside and self._opened < self._line:
+                return DataError(
+                    f"a quoted field opened on this line runs over {limit} characters, to "
+                    f"line {self._line}: is the quote never closed (unterminated quote)?",
+                    self.path,
+                    line=opened,
+                )
             return DataError(
-                f"a field longer than {csv.field_size_limit()} characters: is a quote opened "
-                "on this line never closed (unterminated quote)?",
+                f"a field is longer than {limit} characters, the longest vecnn reads; "
+                "shorten it (or drop the column)",
                 self.path,
-                line=opened,
+                line=start,
             )
         if "unexpected end of data" in text:
             return DataError(

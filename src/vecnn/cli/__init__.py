@@ -10,6 +10,7 @@ raises no ``SystemExit``.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import traceback
@@ -55,6 +56,13 @@ class _Parser(argparse.ArgumentParser):
             self.set_defaults(parser=self)
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer; got {text}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -78,15 +86,15 @@ def _fraction(text: str) -> float:
 
 def _non_negative(text: str) -> float:
     value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be ≥ 0; got {text}")
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a finite number ≥ 0; got {text}")
     return value
 
 
 def _positive(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0; got {text}")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0; got {text}")
     return value
 
 
@@ -142,7 +150,7 @@ def _add_training_options(
         default=0.0,
         help="dropout rate after each hidden layer (default 0)",
     )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing while training")
 
 
@@ -271,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL", nargs="?", help="a model file to check")
     p.add_argument("--layers", help="check a fresh network of these sizes, e.g. 4,8,3")
     p.add_argument(
-        "--seed", type=int, default=0, help="seed of the fresh network and data (default 0)"
+        "--seed", type=_seed, default=0, help="seed of the fresh network and data (default 0)"
     )
     from vecnn.cli.export import add_parser as add_export
 

@@ -4,6 +4,8 @@ their preprocessing."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import json
 import os
 import sys
@@ -92,6 +94,49 @@ def check_writable_folder(folder: Path) -> Path:
         reason = f"cannot write to the output folder: {error.strerror or error}"
         raise DataError(reason, folder) from None
     return folder
+
+
+def memory_bytes() -> int:
+    """The memory this process may still use: the machine's, or what ``RLIMIT_AS`` leaves."""
+    limit = 2**50
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        limit = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            used = 0
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                status = Path("/proc/self/status").read_text()
+                used = int(status.split("VmSize:")[1].split()[0]) * 1024
+            limit = min(limit, max(soft - used, 0))
+    return limit
+
+
+def check_network_size(
+    sizes: list[int], m: int, itemsize: int, copies: int, option: str = "--layers"
+) -> None:
+    """Refuse (a usage error) dense layers ``n[0] … n[L]`` whose parameters (``copies`` of
+    them: weights, gradients, optimizer state) and activations for ``m`` examples would not
+    fit in memory, before anything is allocated."""
+    parameters = sum(a * b + b for a, b in itertools.pairwise(sizes))
+    need = (parameters * copies + 4 * m * sum(sizes)) * itemsize
+    have = memory_bytes()
+    if need > have:
+        raise UsageError(
+            f"{option}: a network {' → '.join(map(str, sizes))} has {parameters:,} "
+            f"parameters, about {_in_bytes(need)} of memory with their gradients and "
+            f"activations; this machine has {_in_bytes(have)}: use smaller layers"
+        )
+
+
+def _in_bytes(count: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if count < 1024 or unit == "PiB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1024
+    raise AssertionError  # pragma: no cover
 
 
 def write_json(path: Path, value: Any) -> None:

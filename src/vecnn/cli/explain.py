@@ -11,7 +11,7 @@ from vecnn import losses
 from vecnn.autodiff.gradcheck import grad_check
 from vecnn.autodiff.graph import draw
 from vecnn.backend import xp
-from vecnn.cli.common import UsageError
+from vecnn.cli.common import UsageError, check_network_size
 from vecnn.cli.train import parse_layers
 from vecnn.equations import DERIVATIVES, equations, training_step_graph
 from vecnn.train.network import Network
@@ -43,6 +43,8 @@ def gradcheck(model_path: str | None, layers: str | None, seed: int = 0) -> int:
         sizes = parse_layers(layers or "")
         if len(sizes) < 2:
             raise UsageError(f"--layers needs at least two sizes, e.g. 4,8,3; got {layers!r}")
+        # float32 weights, their float64 copy and gradients; 5 examples
+        check_network_size(sizes, 5, 8, 4)
         source = Network.from_sizes(
             sizes, output="softmax" if sizes[-1] > 1 else "sigmoid", seed=seed
         )

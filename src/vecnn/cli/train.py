@@ -17,6 +17,7 @@ from vecnn.backend import Array, xp
 from vecnn.cli.common import (
     UsageError,
     bold,
+    check_network_size,
     check_writable_folder,
     class_probabilities,
     say,
@@ -430,6 +431,9 @@ def _train(settings: Settings, distributed: Any) -> int:
         network = resumed.network
     else:
         output = _output_activation(target.task, settings.head)
+        sizes = [X.shape[0], *settings.layers, _n_outputs(preprocessing)]
+        # weights, gradients, two moments of Adam; the activations of a mini-batch
+        check_network_size(sizes, min(settings.batch_size or X.shape[1], X.shape[1]), 4, 4)
         network = build_network(settings, X.shape[0], _n_outputs(preprocessing), output)
     validation = data.validation
 

@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import math
 import os
+import stat
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +103,18 @@ def load(path: str | os.PathLike[str]) -> Network:
     return read(path).network
 
 
+def _refuse_a_stream(path: Any, shown: Any) -> None:
+    """A FIFO, a socket or a device is refused before it is opened (opening a FIFO with no
+    writer would wait for ever); the size of a model file must be known first."""
+    info = os.stat(path)  # a missing file: the ordinary FileNotFoundError
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+        raise ModelFormatError(
+            "is not a regular file (a pipe, socket or device); vecnn reads a model only "
+            "from a file, whose size it checks first: save the stream to a file",
+            shown,
+        )
+
+
 def read(path: str | os.PathLike[str]) -> ModelFile:
     """Read and check a model file; ``ModelFormatError`` for anything malformed.
 
@@ -109,6 +122,7 @@ def read(path: str | os.PathLike[str]) -> ModelFile:
     NumPy random state, warnings, settings) is not touched.
     """
     shown = os.fspath(path)
+    _refuse_a_stream(path, shown)
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         prefix = handle.read(PREFIX_SIZE)

@@ -1,0 +1,96 @@
+"""Usage mistakes are usage errors, sizes are checked before allocating, and streams are
+read in one pass or refused (issue 11, items 9, 19, 22)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from clihelpers import binary_rows, write_csv
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("train", "{data}", "--target", "label", "--layers", "200000,200000"),
+        ("train", "{data}", "--target", "label", "--layers", "99999999999999999999"),
+        ("gradcheck", "--layers", "4,200000,200000,3"),
+    ],
+)
+def test_huge_layers_are_a_usage_error_naming_the_size(cli, tmp_path, argv):
+    """Item 9: a MemoryError traceback before; now exit 2 before anything is allocated
+    (run under RLIMIT_AS the command would die allocating)."""
+    header, rows = binary_rows()
+    data = write_csv(tmp_path / "d.csv", header, rows)
+    out = tmp_path / "run"
+    extra = ("--out", out, "--quiet") if argv[0] == "train" else ()
+    result = cli(*(str(a).format(data=data) for a in argv), *extra)
+    assert result.code == 2, result.err
+    assert "--layers: a network" in result.err and "parameters, about" in result.err
+    assert "Traceback" not in result.err
+
+
+_LIMITED = """
+import resource, sys
+size = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (size + 300 * 2**20, resource.RLIM_INFINITY))
+from vecnn.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc")
+def test_the_size_check_counts_the_memory_limit(tmp_path):
+    """Under RLIMIT_AS, a network that fits the machine but not the limit is refused."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LIMITED, "gradcheck", "--layers", "4,6000,6000,3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "36,0" in done.stderr and "use smaller layers" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--seed", "-1"), ("--lr", "inf"), ("--lr", "nan"), ("--l2", "inf"), ("--dropout", "nan")],
+)
+def test_bad_numbers_are_usage_errors_naming_the_option(cli, tmp_path, option, value):
+    """Item 22: these exited 1 with the library's wording."""
+    result = cli("train", tmp_path / "d.csv", "--target", "y", option, value)
+    assert result.code == 2
+    assert f"argument {option}: must be" in result.err
+
+
+def _predict(model, data, *, stdin=None, timeout=120):
+    return subprocess.run(
+        [sys.executable, "-m", "vecnn", "predict", str(model), data],
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_standard_input_and_dev_stdin_are_read_in_one_pass(trained):
+    """Item 19: a pipe on /dev/stdin was "empty" (the gzip probe consumed it)."""
+    model = trained["binary"]
+    text = model.data.read_bytes()
+    for name in ("-", "/dev/stdin"):
+        done = _predict(model.model, name, stdin=text)
+        assert done.returncode == 0, done.stderr
+        assert len(done.stdout.decode().splitlines()) == 1 + len(model.rows)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs")
+def test_a_fifo_as_the_model_is_refused_without_waiting(trained, tmp_path):
+    """Item 19: opening a FIFO with no writer waited for ever."""
+    fifo = tmp_path / "model.vecnn"
+    os.mkfifo(fifo)
+    done = _predict(fifo, str(trained["binary"].data), timeout=60)
+    assert done.returncode == 1
+    assert b"not a regular file" in done.stderr and b"Traceback" not in done.stderr
