@@ -381,3 +381,15 @@ def test_bad_arguments_are_refused_before_writing(tmp_path):
             decision=DecisionRegions(("a", "b"), X, np.zeros(4), lambda P: P[0]),
         )
     assert not any(path.suffix == ".png" for path in tmp_path.rglob("*"))
+
+
+def test_ten_thousand_classes_give_a_note_and_the_report_is_written(tmp_path):
+    """Issue 11, item 10: 10,000 classes crashed the report after the model was saved."""
+    rng = np.random.default_rng(2)
+    y_true = np.array([f"c{i}" for i in range(10_000)])
+    y_pred = y_true[rng.permutation(10_000)]
+    written = report(tmp_path, task="multiclass", y_true=y_true, y_pred=y_pred)
+    assert "confusion" not in written and written["report"].exists()
+    assert "10000 classes are more than the 100" in parse(written).all_text
+    many = report(tmp_path, task="multiclass", y_true=y_true[:50], y_pred=y_pred[:50])
+    assert "confusion" in many  # up to 100 classes, the matrix is drawn

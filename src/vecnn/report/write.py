@@ -25,6 +25,17 @@ from vecnn.train import History
 _LOSS_SERIES = ("loss", "val_loss")
 
 
+MAX_CONFUSION_CLASSES = 100
+"""Above this many classes the report gives a note instead of the confusion matrix (its
+K × K counts and K tick labels grow out of proportion: 10,000 classes crashed it)."""
+
+
+def _class_count(pair: tuple[Any, Any], classes: Any) -> int:
+    if classes is not None:
+        return len(classes)
+    return len(set(pair[0].tolist()) | set(pair[1].tolist()))
+
+
 def write_report(
     out_dir: str | os.PathLike[str],
     *,
@@ -103,8 +114,14 @@ def write_report(
         names = ", ".join(_metric_groups(others))
         pngs["metrics"] = (_metrics_png(others), f"Per-epoch metrics: {names}")
     if classification:
+        count = None if pair is None else _class_count(pair, classes)
         if pair is None:
             notes["confusion"] = "No confusion matrix: y_true and y_pred were not given."
+        elif count is not None and count > MAX_CONFUSION_CLASSES:
+            notes["confusion"] = (
+                f"No confusion matrix: {count} classes are more than the "
+                f"{MAX_CONFUSION_CLASSES} a readable matrix can show."
+            )
         else:
             pngs["confusion"] = (_confusion_png(*pair, classes), "Confusion matrix")
     elif task == "multilabel":
