@@ -475,3 +475,29 @@ def test_a_pipe_is_read_in_one_pass(tmp_path):
         chunk = read_csv(fifo)
         writer.join(timeout=30)
         assert chunk.rows == [["1", "2"], ["3", "4"]]
+
+
+def test_column_lookup_is_linear_in_the_number_of_columns():
+    """Issue 11, item 11: 40,000 columns took 60 s (a list search per column). Counted
+    by comparisons of column names, which a quadratic lookup makes ~n²/2 of."""
+    from vecnn.csvfile import Chunk
+    from vecnn.preprocessing import Preprocessor
+
+    compared = [0]
+
+    class Name(str):
+        __hash__ = str.__hash__
+
+        def __eq__(self, other):
+            compared[0] += 1
+            return str.__eq__(self, other)
+
+    n = 2000
+    columns = [Name(f"c{k}") for k in range(n)] + [Name("y")]
+    rows = [[str(k % 7 + r) for k in range(n)] + [str(r % 2)] for r in range(6)]
+    chunk = Chunk(columns, rows, list(range(2, 8)))
+    preprocessing = Preprocessor.fit(chunk, ["y"], "auto", None, "wide.csv")
+    compared[0] = 0
+    X = preprocessing.transform(chunk, "wide.csv")
+    assert X.shape == (n, 6)
+    assert compared[0] < 20 * n, compared[0]

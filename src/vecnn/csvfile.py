@@ -34,9 +34,13 @@ class Chunk:
     columns: list[str]
     rows: list[list[str]]
     lines: list[int] = field(default_factory=list)
+    _positions: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     def column(self, name: str) -> list[str]:
-        index = self.columns.index(name)
+        """The values of column ``name`` (found through a dict: linear in the columns)."""
+        if self._positions is None or len(self._positions) != len(self.columns):
+            self._positions = {column: k for k, column in enumerate(self.columns)}
+        index = self._positions[name]
         return [row[index] for row in self.rows]
 
 

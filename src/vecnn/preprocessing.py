@@ -589,9 +589,9 @@ class Preprocessor:
 
     def check_columns(self, columns: list[str], path: Any, allow: list[str] = ()) -> None:
         """A DataError listing missing and unexpected columns (order does not matter)."""
-        expected = set(self.feature_columns)
-        missing = [name for name in self.feature_columns if name not in columns]
-        unexpected = [name for name in columns if name not in expected and name not in allow]
+        expected, present, allowed = set(self.feature_columns), set(columns), set(allow)
+        missing = [name for name in self.feature_columns if name not in present]
+        unexpected = [name for name in columns if name not in expected and name not in allowed]
         if missing or unexpected:
             parts = []
             if missing:
