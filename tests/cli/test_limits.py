@@ -94,3 +94,24 @@ def test_a_fifo_as_the_model_is_refused_without_waiting(trained, tmp_path):
     done = _predict(fifo, str(trained["binary"].data), timeout=60)
     assert done.returncode == 1
     assert b"not a regular file" in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_a_target_name_with_a_comma_can_be_quoted_and_targets_repeated(cli, tmp_path):
+    """Item 24: a column named "price, USD" could not be given to --target."""
+    lines = ['size,rooms,"price, USD",tag_a,tag_b']
+    lines += [f"{20 + i},{i % 5},{3.0 * i + 1:.1f},{i % 2},{(i // 2) % 2}" for i in range(40)]
+    data = tmp_path / "d.csv"
+    data.write_text("\n".join(lines) + "\n")
+    quoted = cli(
+        "train", data, "--target", '"price, USD"', "--epochs", 1, "-q", "--out", tmp_path / "a"
+    )
+    assert quoted.code == 0, quoted.err
+    repeated = cli(
+        "train", data, "--target", "tag_a", "--target", "tag_b", "--task", "multilabel",
+        "--epochs", 1, "-q", "--out", tmp_path / "b",
+    )  # fmt: skip
+    assert repeated.code == 0, repeated.err
+    model = tmp_path / "b" / "model.vecnn"
+    both = cli("evaluate", model, data, "--target", "tag_a,tag_b", "--json")
+    assert both.code == 0, both.err
+    assert cli("evaluate", model, data, "--target", "tag_a", "--target", "tag_b").code == 0

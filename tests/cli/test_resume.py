@@ -81,8 +81,8 @@ def test_resuming_with_other_settings_or_data_is_refused_naming_the_change(cli, 
     data = write_csv(tmp_path / "species.csv", header, rows)
     assert _train(cli, data, tmp_path / "run").code == 0
     checkpoint = tmp_path / "run" / "checkpoint.vecnn"
-    changed = _train(cli, data, tmp_path / "run", "--lr", "0.01", "--resume", checkpoint)
-    assert changed.code == 1 and "lr: 0.001 then, 0.01 now" in changed.err
+    changed = _train(cli, data, tmp_path / "run", "--l2", "0.01", "--resume", checkpoint)
+    assert changed.code == 1 and "l2: 0.0 then, 0.01 now" in changed.err
     rows[0][0] = 9.99
     other = write_csv(tmp_path / "species.csv", header, rows)
     result = _train(cli, other, tmp_path / "run", "--epochs", 8, "--resume", checkpoint)
@@ -270,3 +270,75 @@ def test_sigterm_outside_fit_exits_130_saying_what_was_kept(tmp_path, where):
         assert f"written: {out / 'model.vecnn'}, {out / 'metrics.json'}" in done.stderr
         assert vecnn.io.read(out / "model.vecnn").network is not None
         assert vecnn.io.read(out / "checkpoint.vecnn").training_state["finished"] is True
+
+
+def test_a_full_disk_names_the_target_and_what_was_kept(cli, tmp_path, monkeypatch):
+    """Item 23: the error named the hidden temporary file, or no file at all."""
+    import errno
+
+    header, rows = species_rows()
+    data = write_csv(tmp_path / "species.csv", header, rows)
+    real = resume_module.model_io.save_checkpoint
+
+    def disk_full_at_the_third(network, path, *args, **kwargs):
+        if kwargs["epoch"] == 3:
+
+            def no_space(fd):
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            monkeypatch.setattr(os, "fsync", no_space)
+        return real(network, path, *args, **kwargs)
+
+    monkeypatch.setattr(resume_module.model_io, "save_checkpoint", disk_full_at_the_third)
+    result = _train(cli, data, tmp_path / "run")
+    monkeypatch.undo()
+    checkpoint = tmp_path / "run" / "checkpoint.vecnn"
+    assert result.code == 1
+    assert f"{checkpoint}: No space left on device; it was not written" in result.err
+    assert f"the weights after epoch 2 are saved in {checkpoint}" in result.err
+    assert ".tmp" not in result.err
+    assert vecnn.io.read(checkpoint).training_state["epoch"] == 2
+
+
+def test_a_failed_write_names_the_target_not_the_temporary_file(tmp_path, monkeypatch):
+    import errno
+
+    target = vecnn.io.atomic_write_bytes(tmp_path / "out.csv", b"old")
+
+    class Full:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    real_fdopen = os.fdopen
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: Full(real_fdopen(*a, **k)))
+    with pytest.raises(OSError) as caught:
+        vecnn.io.atomic_write_bytes(target, b"new")
+    assert caught.value.filename == str(target) and caught.value.errno == errno.ENOSPC
+    assert "left as it was" in str(caught.value)
+    monkeypatch.undo()
+    assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["out.csv"]
+
+
+def test_resuming_with_a_lower_learning_rate_is_allowed_and_recorded(cli, tmp_path, monkeypatch):
+    """Item 25: after a divergence the advice is a lower --lr, which resume refused."""
+    data, checkpoint = _interrupted_run(cli, tmp_path, monkeypatch)
+    result = cli(
+        "train", data, "--target", "species", "--layers", 8, "--epochs", 6, "--batch-size", 16,
+        "--dropout", 0.1, "--early-stopping", 10, "--out", tmp_path / "cut",
+        "--lr", "0.0001", "--resume", checkpoint,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert "learning rate 0.001 before, 0.0001 from epoch 4" in result.out
+    history = (tmp_path / "cut" / "history.csv").read_text().splitlines()
+    column = history[0].split(",").index("lr")
+    rates = [float(line.split(",")[column]) for line in history[1:]]
+    assert rates == [0.001] * 3 + [0.0001] * 3

@@ -178,7 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--target",
         required=True,
-        help="the column to predict (several, comma-separated: multi-label)",
+        action="append",
+        help="the column to predict (several, comma-separated or repeated: multi-label; "
+        "quote a name with a comma: --target '\"price, USD\"')",
     )
     p.add_argument(
         "--task",
@@ -230,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("model", metavar="MODEL", help="a model file written by vecnn train")
     p.add_argument("data", metavar="DATA.csv", help="labelled rows, with the target column(s)")
-    p.add_argument("--target", help="the target column(s) (default: the model's)")
+    p.add_argument("--target", action="append", help="the target column(s) (default: the model's)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--delimiter", help="field separator (default: detected from the header)")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import itertools
 import json
 import os
@@ -54,12 +55,16 @@ def parse_columns(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def parse_target(text: str) -> list[str]:
-    """``--target``: one column, or several separated by commas (multi-label)."""
-    target = parse_columns(text)
-    if not target:
+def parse_target(values: str | list[str]) -> list[str]:
+    """``--target`` as column names: one column, or several separated by commas
+    (multi-label); a name with a comma is quoted (``'"price, USD"'``), and the option may
+    be repeated (a list of values)."""
+    names = []
+    for value in [values] if isinstance(values, str) else values:
+        names += [name.strip() for name in next(csv.reader([value]), []) if name.strip()]
+    if not names:
         raise UsageError("--target names no column")
-    return target
+    return names
 
 
 def use_color(stream: Any) -> bool:

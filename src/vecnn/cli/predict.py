@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from vecnn import io as model_io
 from vecnn.backend import xp
-from vecnn.cli.common import Model, class_probabilities, load_model
+from vecnn.cli.common import Model, class_probabilities, load_model, parse_target
 from vecnn.cli.train import scores_for
 from vecnn.csvfile import Chunk, CSVReader, read_csv
 from vecnn.errors import DataError
@@ -111,16 +111,20 @@ def predict(
 
 
 def evaluate(
-    model_path: str, data: str, target: str | None, as_json: bool, delimiter: str | None
+    model_path: str,
+    data: str,
+    target: str | list[str] | None,
+    as_json: bool,
+    delimiter: str | None,
 ) -> int:
     """Print the model's metrics on ``data`` (which must have the target column)."""
     model = load_model(model_path)
     if target is not None:
-        names = [name.strip() for name in target.split(",")]
+        names = parse_target(target)
         if names != model.target.names:
             raise DataError(
                 f"the model was trained on target {', '.join(model.target.names)}; got "
-                f"--target {target}"
+                f"--target {', '.join(names)}"
             )
     table = read_csv(data, delimiter)
     missing = [name for name in model.target.names if name not in table.columns]

@@ -52,7 +52,11 @@ FINGERPRINT = (
     "drop",
     "max_categories",
 )
-"""The settings a resumed run must share with the interrupted one (``--epochs`` may grow)."""
+"""The settings of a run, recorded in its checkpoints."""
+
+MAY_CHANGE = ("lr",)
+"""Settings a resumed run may change (``--epochs`` may grow too): a lower learning rate
+after a divergence is the usual advice."""
 
 
 def file_digest(path: str | Path) -> str:
@@ -199,6 +203,8 @@ class Resumed:
     stored: Any
 
     best_weights: dict[str, Any] | None = None
+    lr_before: Any = None
+    """The learning rate of the run before the checkpoint."""
 
     def restore(self, optimizer: Any, stopper: EarlyStopping | None) -> None:
         self.stored.restore_optimizer(optimizer)
@@ -245,7 +251,7 @@ def resume(path: str | Path, identity: dict[str, Any], epochs: int) -> Resumed:
     changed = [
         f"{key}: {before.get(key)!r} then, {value!r} now"
         for key, value in identity.items()
-        if before.get(key) != value
+        if before.get(key) != value and key not in MAY_CHANGE
     ]
     if changed:
         if any(item.startswith("data_sha256") for item in changed):
@@ -268,6 +274,7 @@ def resume(path: str | Path, identity: dict[str, Any], epochs: int) -> Resumed:
         for key, values in state["history"].items()
     }
     resumed = Resumed(stored.network, done, history, stored)
+    resumed.lr_before = before.get("lr")
     resumed.best_weights = _best_weights(Path(path), state)
     return resumed
 

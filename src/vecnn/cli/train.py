@@ -456,8 +456,15 @@ def _train(settings: Settings, distributed: Any) -> int:
     earlier: dict[str, list[float]] = {}
     if resumed is not None:
         resumed.restore(optimizer, stopper)
+        optimizer.lr = settings.lr  # the checkpoint's optimizer state holds the old one
         earlier = resumed.history
         say(f"resuming after epoch {resumed.epoch} from {settings.resume}", settings.quiet)
+        if resumed.lr_before != settings.lr:
+            say(
+                f"learning rate {resumed.lr_before} before, {settings.lr:g} from epoch "
+                f"{resumed.epoch + 1} (history.csv's lr column records each epoch's)",
+                settings.quiet,
+            )
     checkpoint = EpochCheckpoint(
         out, identity, preprocessing.config(), earlier, stopper, settings.epochs
     )
@@ -486,6 +493,10 @@ def _train(settings: Settings, distributed: Any) -> int:
         if leader:
             _say_how_to_resume(settings, checkpoint)
         raise
+    except OSError:  # e.g. the disk filled up while a checkpoint was written
+        if leader:
+            _say_how_to_resume(settings, checkpoint, "stopped by the error below")
+        raise
     if not leader:
         return 0
     history.history = {
@@ -500,6 +511,9 @@ def _train(settings: Settings, distributed: Any) -> int:
         )
     except KeyboardInterrupt:
         _say_what_was_kept(written, checkpoint)
+        raise
+    except OSError:
+        _say_what_was_kept(written, checkpoint, "stopped by the error below")
         raise
     shown = {k: v for k, v in scores.items() if isinstance(v, float)}
     say("", settings.quiet)
@@ -602,23 +616,27 @@ def _task_line(target: Target) -> str:
     return f"task: {target.task} ({target.reason}{hint})"
 
 
-def _say_how_to_resume(settings: Settings, checkpoint: EpochCheckpoint) -> None:
-    """After Ctrl-C or SIGTERM: what was kept, and the command that goes on from there."""
+def _say_how_to_resume(
+    settings: Settings, checkpoint: EpochCheckpoint, what: str = "interrupted"
+) -> None:
+    """After Ctrl-C, SIGTERM or an OS error: what was kept, and the command that goes on."""
     if checkpoint.saved_epoch is None:
-        print("vecnn: interrupted before the first epoch ended: nothing to resume", file=sys.stderr)
+        print(f"vecnn: {what} before the first epoch ended: nothing to resume", file=sys.stderr)
         return
     print(
-        f"vecnn: interrupted; the weights after epoch {checkpoint.saved_epoch} are saved in "
+        f"vecnn: {what}; the weights after epoch {checkpoint.saved_epoch} are saved in "
         f"{checkpoint.path}\nresume with: {resume_command(settings.command, checkpoint.path)}",
         file=sys.stderr,
     )
 
 
-def _say_what_was_kept(written: list[Path], checkpoint: EpochCheckpoint) -> None:
+def _say_what_was_kept(
+    written: list[Path], checkpoint: EpochCheckpoint, what: str = "interrupted"
+) -> None:
     """After Ctrl-C or SIGTERM once training ended: which outputs were written."""
     kept = ", ".join(str(path) for path in written) or "none of the outputs"
     print(
-        f"vecnn: interrupted after training, while writing the outputs; written: {kept}. "
+        f"vecnn: {what} after training, while writing the outputs; written: {kept}. "
         f"The final epoch's checkpoint is {checkpoint.path}",
         file=sys.stderr,
     )

@@ -62,9 +62,18 @@ def atomic_write(
                 _chmod(handle.fileno(), temp, mode)
             os.fsync(handle.fileno())
         os.replace(temp, target)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(temp)
+        if isinstance(error, OSError) and error.filename in (None, str(temp)):
+            # ENOSPC from a write names no file, and the others name the hidden temporary
+            # file: name the target, and say that what was there is kept.
+            reason = error.strerror or str(error)
+            raise OSError(
+                error.errno,
+                f"{reason}; it was not written, and a file already there is left as it was",
+                str(target),
+            ) from error
         raise
     _fsync_directory(directory)
 
