@@ -88,7 +88,8 @@ def test_multilabel_with_a_threshold_per_unit():
     assert net.task == "multilabel"
     predicted = net.predict(X, threshold=[0.5, 0.5, 0.5])
     assert predicted.shape == (3, 400) and (predicted == Y).mean() > 0.9
-    assert not net.predict(X, threshold=[1.1, 1.1, 1.1]).any()
+    with pytest.raises(ValueError, match=r"a number in \(0, 1\)"):  # θ > 1 fired nothing
+        net.predict(X, threshold=[1.1, 1.1, 1.1])
 
 
 def test_regression_single_and_multi_output():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 from vecnn import ops
@@ -27,8 +28,9 @@ class BatchNorm(Layer):
         self, n: int, momentum: float = 0.1, eps: float = 1e-5, dtype: Any = "float32"
     ) -> None:
         super().__init__()
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
             raise ValueError(f"BatchNorm: n must be a positive integer; got {n!r}")
+        n = int(n)
         if not 0 < momentum <= 1:
             raise ValueError(f"BatchNorm: momentum must be in (0, 1]; got {momentum!r}")
         if not eps > 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 from vecnn import ops
@@ -43,8 +44,9 @@ class Dense(Layer):
     ) -> None:
         super().__init__()
         for label, value in (("n_in", n_in), ("n_out", n_out)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
                 raise ValueError(f"Dense: {label} must be a positive integer; got {value!r}")
+        n_in, n_out = int(n_in), int(n_out)  # a NumPy integer is welcome, stored as int
         self.activation = check_activation(activation)
         self.init = init
         self.dtype = check_dtype(dtype)

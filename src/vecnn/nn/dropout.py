@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
 
 from vecnn import ops
@@ -23,7 +24,7 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, seed: Any = None) -> None:
         super().__init__()
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+        if isinstance(rate, bool) or not isinstance(rate, Real) or not 0 <= rate < 1:
             raise ValueError(f"Dropout: rate must be in [0, 1); got {rate!r}")
         self.rate = float(rate)
         self.rng = as_generator(seed)

@@ -15,7 +15,10 @@ def real(owner: str, name: str, value: Any) -> float:
     """``value`` as a finite Python float; TypeError for a non-number, ValueError for nan/inf."""
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # an int beyond float's range
+        result = math.inf
     if not math.isfinite(result):
         raise ValueError(f"{owner}: {name} must be finite, got {value!r}")
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from numbers import Integral
 from typing import Any
 
 
@@ -45,11 +46,11 @@ class EarlyStopping(Callback):
         min_delta: float = 0.0,
         restore_best_weights: bool = True,
     ) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+        if isinstance(patience, bool) or not isinstance(patience, Integral) or patience < 0:
             raise ValueError(f"patience must be a non-negative integer; got {patience!r}")
         if min_delta < 0:
             raise ValueError(f"min_delta must be non-negative; got {min_delta!r}")
-        self.patience = patience
+        self.patience = int(patience)
         self.monitor = monitor
         self._choose_monitor = monitor is None  # again at each fit: data may differ
         self.min_delta = float(min_delta)

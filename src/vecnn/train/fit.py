@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 from vecnn.autodiff.mode import no_grad
@@ -641,20 +642,20 @@ def _finite_gradients(optimizer: Optimizer) -> bool:
 
 
 def _check_settings(epochs: Any, batch_size: Any, lr: Any, l2: Any, validation_split: Any) -> None:
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+    if isinstance(epochs, bool) or not isinstance(epochs, Integral) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer; got {epochs!r}")
     if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+        isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 1
     ):
         raise ValueError(
             f"batch_size must be a positive integer, or None for full-batch gradient descent; "
             f"got {batch_size!r}"
         )
-    if not isinstance(lr, (int, float)) or not lr > 0:
+    if not isinstance(lr, Real) or not 0 < lr < math.inf:
         raise ValueError(f"lr must be a positive number; got {lr!r}")
-    if not isinstance(l2, (int, float)) or l2 < 0:
+    if not isinstance(l2, Real) or not 0 <= l2 < math.inf:
         raise ValueError(f"l2 must be a non-negative number; got {l2!r}")
-    if not isinstance(validation_split, (int, float)) or not 0 <= validation_split < 1:
+    if not isinstance(validation_split, Real) or not 0 <= validation_split < 1:
         raise ValueError(f"validation_split must be in [0, 1); got {validation_split!r}")
 
 

@@ -119,9 +119,17 @@ class Network(Sequential):
 
     def _predict_from(self, A: Array, threshold: float | list[float] | None = None) -> Array:
         """``predict`` from the output ``A[L] (n[L], m)``."""
+        task = self.task
         if threshold is None:
             threshold = self._threshold
-        task = self.task
+        elif task in ("multiclass", "regression"):
+            how = "the class of the largest output" if task == "multiclass" else "the output"
+            raise ValueError(
+                f"threshold has no meaning for a {task} network (it predicts {how}); got "
+                f"{threshold!r:.80}"
+            )
+        else:
+            threshold = _check_threshold(threshold, self.n_outputs)
         if task == "binary":
             return self._classes()[(A[0] >= threshold).astype(xp.intp)]
         if task == "multiclass":
