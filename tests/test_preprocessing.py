@@ -187,8 +187,8 @@ def test_a_column_of_only_missing_values(table):
 
 
 @pytest.mark.parametrize(
-    ("bad", "hint"), [("abc", False), ('"1,5"', True), ("$3", False), ("inf", False)]
-)
+    ("bad", "hint"), [("abc", False), ('"1,5"', True), ("$3", False)]
+)  # "inf": see test_a_value_that_is_no_finite_number_is_named_by_its_problem
 def test_a_non_number_in_a_numeric_column(table, bad, hint):
     values = ["1", "2.5", "3", bad, "4", "5"]
     chunk, path = table(csv_text({"x": ["p", "q"] * 3, "age": values, "y": [0, 1] * 3}))
@@ -626,3 +626,58 @@ def test_every_target_error_names_the_task_and_how_to_change_it(table):
     error = fit_error(chunk, path, task="regression")
     assert "could not convert 'x' to a number" in error.reason
     assert "use --task multiclass to treat the values as classes)" in error.reason
+
+
+# ------------------------------------------- issue 11: numbers named by their problem
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        ("1e400", "'1e400' is beyond the largest number a float holds"),
+        ("inf", "'inf' is infinite; vecnn needs finite numbers"),
+        ("-Infinity", "'-Infinity' is infinite"),
+        ('"1,000"', "'1,000' has a thousands separator; write 1000"),
+        ('"1,5"', "a decimal comma? write 1.5"),
+    ],
+)
+def test_a_value_that_is_no_finite_number_is_named_by_its_problem(table, token, message):
+    """Item 20: these were "could not convert", and 1,000 got the decimal-comma hint."""
+    chunk, path = table(f"a,y\n1,0\n2,1\n{token},0\n4,1\n")
+    error = fit_error(chunk, path)
+    assert error.line == 4 and error.column == "a"
+    assert message in str(error)
+
+
+def test_a_value_beyond_float32_after_scaling_names_file_line_and_column(table):
+    """Item 20: 1e39 at predict time gave "contains infinity" with no file or line."""
+    chunk, path = table("a,y\n1,0\n2,1\n3,0\n4,1\n")
+    preprocessing = Preprocessor.fit(chunk, ["y"], path=path)
+    new, new_path = table("a,y\n1,0\n1e39,1\n")
+    with pytest.raises(DataError) as info:
+        preprocessing.transform(new, new_path)
+    error = info.value
+    assert (error.path, error.line, error.column) == (new_path, 3, "a")
+    assert "'1e39' is too large" in str(error) and "float32" in str(error)
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e-200, 1e-300])
+def test_tiny_values_keep_their_spread(table, scale):
+    """Item 15: below ~1e-160 the standard deviation underflowed to 0 and the feature
+    was flattened (its std taken as 1)."""
+    base = np.linspace(1.0, 4.0, 20).round(3)
+    values = base * scale
+    chunk, path = table(csv_text({"a": [repr(float(v)) for v in values], "y": [0, 1] * 10}))
+    preprocessing = Preprocessor.fit(chunk, ["y"], path=path)
+    (feature,) = preprocessing.features
+    assert feature.std == pytest.approx(np.std(base) * scale, rel=1e-6)
+    X = preprocessing.transform(chunk, path)
+    np.testing.assert_allclose(X[0], (base - base.mean()) / np.std(base), rtol=1e-5, atol=1e-9)
+
+
+def test_a_tiny_regression_target_decodes_to_itself(table):
+    """Item 15: a target of order 4e-299 decoded wrongly."""
+    y = np.linspace(4.0, 7.0, 20).round(3) * 1e-299
+    chunk, path = table(csv_text({"a": list(range(20)), "y": [repr(float(v)) for v in y]}))
+    target = Preprocessor.fit(chunk, ["y"], "regression", path=path).target
+    encoded = target.encode(chunk, path)
+    assert np.ptp(encoded) > 1  # standardized, not flattened
+    np.testing.assert_allclose(target.decode(encoded)[0], y, rtol=1e-9)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -70,10 +71,29 @@ def _numbers(values: list[str], lines: list[int], name: str, path: Any) -> list[
             continue
         number = parse_number(value)
         if number is None:
-            hint = " (a decimal comma? write 1.5, not 1,5)" if "," in value else ""
-            raise DataError(f"could not convert {value!r} to a number{hint}", path, line, name)
+            raise DataError(_not_a_number(value), path, line, name)
         numbers.append(number)
     return numbers
+
+
+_THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+def _not_a_number(value: str) -> str:
+    """Why ``value`` is not a finite number, in words."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is not None and math.isinf(number):
+        if value.strip().lstrip("+-").lower().startswith("inf"):
+            return f"{value!r} is infinite; vecnn needs finite numbers"
+        return f"{value!r} is beyond the largest number a float holds (about 1.8e308)"
+    if _THOUSANDS.fullmatch(value.strip()):
+        return f"{value!r} has a thousands separator; write {value.replace(',', '')}"
+    hint = " (a decimal comma? write 1.5, not 1,5)" if "," in value else ""
+    return f"could not convert {value!r} to a number{hint}"
 
 
 def _looks_numeric(values: list[str]) -> bool:
@@ -86,6 +106,11 @@ def _looks_numeric(values: list[str]) -> bool:
     return numeric * 2 >= len(present)
 
 
+TINY_SCALE = 1e-100
+"""Columns whose largest magnitude is below this are rescaled before the standard
+deviation is computed (their squares would underflow to 0)."""
+
+
 def _mean_std(numbers: list[float]) -> tuple[float, float]:
     """The mean and standard deviation (NumPy's, ddof 0); std 1 for a constant column, also
     one that is constant only up to rounding, and no overflow for values near ±1e308."""
@@ -95,8 +120,9 @@ def _mean_std(numbers: list[float]) -> tuple[float, float]:
         return low, 1.0
     with errstate(over="ignore", invalid="ignore"):
         mean, std = float(values.mean()), float(values.std())
-    if not (math.isfinite(mean) and math.isfinite(std)):
-        scale = max(abs(low), abs(high))
+    scale = max(abs(low), abs(high))
+    if not (math.isfinite(mean) and math.isfinite(std)) or scale < TINY_SCALE:
+        # Squares overflow near ±1e308 and underflow below ~1e-154: rescale first.
         scaled = values / scale
         mean, std = float(scaled.mean()) * scale, float(scaled.std()) * scale
     if std <= len(numbers) * EPSILON * abs(mean) or std == 0.0:
@@ -132,7 +158,19 @@ class NumericFeature:
                     raise _missing_error(self.name, lines[i], values[i], path)
                 number = self.fill
             out[i] = number
-        return ((out - self.mean) / self.std).reshape(1, -1)
+        scaled = (out - self.mean) / self.std
+        beyond = xp.flatnonzero(xp.abs(scaled) > FLOAT32_MAX)
+        if len(beyond):
+            i = int(beyond[0])
+            raise DataError(
+                f"{values[i]!r} is too large: standardized with the training mean "
+                f"{self.mean:.4g} and standard deviation {self.std:.4g} it is {scaled[i]:.3g}, "
+                "beyond the ±3.4e38 of the network's float32",
+                path,
+                lines[i],
+                self.name,
+            )
+        return scaled.reshape(1, -1)
 
     @property
     def outputs(self) -> list[str]:
