@@ -99,7 +99,10 @@ def test_a_fifo_as_the_model_is_refused_without_waiting(trained, tmp_path):
 def test_a_target_name_with_a_comma_can_be_quoted_and_targets_repeated(cli, tmp_path):
     """Item 24: a column named "price, USD" could not be given to --target."""
     lines = ['size,rooms,"price, USD",tag_a,tag_b']
-    lines += [f"{20 + i},{i % 5},{3.0 * i + 1:.1f},{i % 2},{(i // 2) % 2}" for i in range(40)]
+    lines += [
+        f"{20 + (i * 7) % 13},{i % 5},{3.0 * ((i * 5) % 17) + 1.5:.1f},{i % 2},{(i // 2) % 2}"
+        for i in range(40)
+    ]
     data = tmp_path / "d.csv"
     data.write_text("\n".join(lines) + "\n")
     quoted = cli(
