@@ -82,7 +82,7 @@ def page(browser, server, request):
     assert len(errors) == expected, f"console errors: {errors}"
 
 
-def until(tab, expression: str, timeout: float = 20.0) -> None:
+def until(tab, expression: str, timeout: float = 30.0) -> None:
     """Poll ``expression`` in the page until it is true (``wait_for_function`` would
     evaluate a string, which the page's Content-Security-Policy forbids, as it should)."""
     deadline = time.monotonic() + timeout

@@ -351,7 +351,7 @@ def test_every_head_and_loss_trains(client: Client, settings: dict):
     assert state["status"] == "paused" and not state["message"]
     assert state["loss"] < first
     K = state["sizes"][-1]
-    assert state["layers"][-1]["dZ"]["shape"] == [K, 32]
+    assert state["layers"][-1]["dZ"]["shape"] == [K, min(32, state["batch_m"])]
     assert len(state["regions"]["p"]) == 48 * 48
 
 
@@ -377,3 +377,25 @@ def test_a_diverging_run_says_so_and_keeps_its_last_weights(client: Client):
     assert state["status"] == "diverged"  # until Reset
     state = client.post(f"/api/control?session={session}", {"action": "reset"})
     assert state["status"] == "ready" and state["step"] == 0 and not state["message"]
+
+
+def test_A_and_dZ_are_those_of_the_last_steps_batch(client: Client):
+    state = client.post("/api/session", {"hidden": [6], "batch_size": 8})
+    assert state["batch_m"] == 32  # before the first step: the first 32 training examples
+    assert state["layers"][0]["A"]["shape"] == [6, 32]
+    state = stepped(client, state["session"], 5)
+    assert state["batch_m"] == 8
+    assert state["layers"][0]["A"]["shape"] == [6, 8]
+    A_L = np.array(state["layers"][1]["A"]["data"])
+    dZ_L = np.array(state["layers"][1]["dZ"]["data"])
+    # sigmoid with the binary cross-entropy: dZ[L] = A[L] − Y, Y of 0s and 1s
+    Y = A_L - dZ_L
+    np.testing.assert_allclose(Y, np.round(Y), atol=2e-4)
+    assert set(np.round(Y).ravel()) <= {0.0, 1.0}
+
+
+def test_a_full_batch_shows_its_first_32_columns(client: Client):
+    state = client.post("/api/session", {"hidden": [3], "batch_size": None, "m": 100})
+    state = stepped(client, state["session"], 1)
+    assert state["batch_m"] == 80
+    assert state["layers"][0]["dZ"]["shape"] == [3, 32]

@@ -19,7 +19,9 @@ from typing import Any
 from vecnn.autodiff.graph import to_dot
 from vecnn.backend import Array, errstate
 from vecnn.equations import equations, training_step_graph
+from vecnn.losses import get_loss
 from vecnn.playground import views
+from vecnn.playground.batch import BatchRecorder
 from vecnn.playground.datasets import Split, make_dataset, read_csv_points, split
 from vecnn.playground.network import build_network, fit_arguments, targets
 from vecnn.playground.validation import MAX_CLASSES, MAX_EXAMPLES, RequestError, Settings
@@ -29,7 +31,7 @@ from vecnn.train.network import Network
 EPOCHS = 1_000_000  # the run goes on until the page pauses, resets or closes
 PUBLISH_HZ = 10
 MAX_CURVE_POINTS = 400
-DISPLAY_COLUMNS = 32  # the examples whose A[l] and dZ[l] the heatmaps show
+DISPLAY_COLUMNS = 32  # at most this many columns of A[l] and dZ[l] are shown
 
 
 class _StopRunError(Exception):
@@ -180,6 +182,7 @@ class Session:
             self.Y_fit = targets(settings, data.y, len(data.classes))
             self.box = views.bounds(data.X, data.X_val)
             self.grid = views.grid_points(self.box).astype(network.dtype)
+            self.recorder = BatchRecorder(network.output_activation, DISPLAY_COLUMNS)
             self.X_display = data.X[:, : min(DISPLAY_COLUMNS, data.X.shape[1])]
             self.y_display = data.y[: self.X_display.shape[1]]
             setup = self._setup()
@@ -232,7 +235,7 @@ class Session:
                 self.Y_fit,
                 epochs=EPOCHS,
                 callbacks=[_Pacer(self)],
-                **fit_arguments(self.settings, self.data),
+                **self._fit_arguments(),
             )
         except _StopRunError:
             pass
@@ -243,6 +246,13 @@ class Session:
         finally:
             if self.network_lock.locked():
                 self.network_lock.release()
+
+    def _fit_arguments(self) -> dict[str, Any]:
+        """``fit``'s arguments, the loss wrapped to keep each batch's ``A[l]``, ``dZ[l]``."""
+        arguments = fit_arguments(self.settings, self.data)
+        loss = get_loss(arguments["loss"], self.network.output_activation)
+        arguments["loss"] = self.recorder.wrap(loss)
+        return arguments
 
     def _fail(self, status: str, message: str) -> None:
         with self.lock:
@@ -323,7 +333,12 @@ class Session:
         with errstate(all="ignore"):  # weights about to diverge: shown as they are
             train = views.scores(network, settings, data.X, data.y)
             val = views.scores(network, settings, data.X_val, data.y_val)
-            layers = views.layer_matrices(network, settings, self.X_display, self.y_display)
+            batch = self.recorder.matrices()
+            batch_m = self.recorder.m
+            if batch is None:  # before the first step
+                batch = views.probe(network, settings, self.X_display, self.y_display)
+                batch_m = self.X_display.shape[1]
+            layers = views.layer_matrices(network, batch)
             region = views.regions(network, self.grid)
         with self.lock:
             curves = self.curves
@@ -355,6 +370,7 @@ class Session:
                 "batch_loss": self.batch_loss,
                 "sizes": network.sizes,
                 "layers": layers,
+                "batch_m": batch_m,  # A[l] and dZ[l]: the first DISPLAY_COLUMNS of these
                 "regions": region,
                 "curves": {key: list(values) for key, values in curves.items()},
             }

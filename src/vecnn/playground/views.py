@@ -68,11 +68,11 @@ def scores(network: Network, settings: Settings, X: Array, y: Array) -> dict[str
     }
 
 
-def layer_matrices(network: Network, settings: Settings, X: Array, y: Array) -> list[dict]:
-    """Per dense layer ``l``: ``W[l]``, ``b[l]``, and for the columns ``X (2, m)``,
-    ``A[l] = g(Z[l])`` and ``dZ[l]`` in the textbook's scale (``m ∂J/∂Z[l]``, so that
-    ``dZ[L] = A[L] − Y`` for a cross-entropy), by the graph engine on copies of the
-    weights (the network's own gradients are left alone)."""
+def probe(network: Network, settings: Settings, X: Array, y: Array) -> list[tuple[Array, Array]]:
+    """``(A[l], dZ[l])`` per dense layer for the columns ``X (2, m)``, in the textbook's
+    scale (``dZ[l] = m ∂J/∂Z[l]``, so that ``dZ[L] = A[L] − Y`` for a cross-entropy), by the
+    graph engine on copies of the weights (the network's own gradients are left alone).
+    Shown before the first step, when no mini-batch has gone through yet."""
     dense = [layer for layer in network.layers if isinstance(layer, Dense)]
     A = Tensor(X.astype(network.dtype), requires_grad=True)
     Zs, As = [], []
@@ -86,16 +86,22 @@ def layer_matrices(network: Network, settings: Settings, X: Array, y: Array) -> 
     J = loss(Zs[-1] if loss.takes_logits else As[-1], target_matrix(network, y))
     J.backward()
     m = X.shape[1]
+    return [(A_l.data, Z_l.grad * m) for A_l, Z_l in zip(As, Zs, strict=True)]
+
+
+def layer_matrices(network: Network, batch: list[tuple[Array, Array]]) -> list[dict]:
+    """Per dense layer ``l``: ``W[l]``, ``b[l]`` (exact) and the batch's ``A[l]``, ``dZ[l]``."""
+    dense = [layer for layer in network.layers if isinstance(layer, Dense)]
     return [
         {
             "l": l,
             "activation": layer.activation,
             "W": _matrix(layer.W.data, exact=True),
             "b": _matrix(layer.b.data, exact=True),
-            "A": _matrix(A_l.data),
-            "dZ": _matrix(Z_l.grad * m),
+            "A": _matrix(A_l),
+            "dZ": _matrix(dZ_l),
         }
-        for l, (layer, A_l, Z_l) in enumerate(zip(dense, As, Zs, strict=True), start=1)
+        for l, (layer, (A_l, dZ_l)) in enumerate(zip(dense, batch, strict=True), start=1)
     ]
 
 

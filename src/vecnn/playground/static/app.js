@@ -171,12 +171,11 @@
       const heading = document.createElement("h3");
       heading.textContent = `layer ${l}`;
       row.appendChild(heading);
-      const m = page.setup.display_m;
       const titles = {
         W: `W[${l}] (n[${l}], n[${l - 1}]) = (${sizes[l]}, ${sizes[l - 1]})`,
         b: `b[${l}] (n[${l}], 1) = (${sizes[l]}, 1)`,
-        A: `A[${l}] (n[${l}], m) = (${sizes[l]}, ${m})`,
-        dZ: `dZ[${l}] (n[${l}], m) = (${sizes[l]}, ${m})`,
+        A: batchTitle("A", l, sizes[l], page.setup.display_m, page.setup.display_m),
+        dZ: batchTitle("dZ", l, sizes[l], page.setup.display_m, page.setup.display_m),
       };
       for (const [key, title] of Object.entries(titles)) {
         const figure = document.createElement("figure");
@@ -194,6 +193,12 @@
       rows.push(row);
     }
     $("#layers").replaceChildren(...rows);
+  }
+
+  // A[l] and dZ[l] have one column per example of the batch: m of them, `shown` drawn.
+  function batchTitle(key, l, n, m, shown) {
+    const title = `${key}[${l}] (n[${l}], m) = (${n}, ${m})`;
+    return shown < m ? `${title}, first ${shown} columns` : title;
   }
 
   function hover(event, canvas, key, l) {
@@ -220,6 +225,10 @@
         if (!figure) continue;
         const scale = Plots.heatmap(figure.querySelector("canvas"), layer[key].data,
           key === "b" ? 40 : 240);
+        if (key === "A" || key === "dZ") {
+          const [n, shown] = layer[key].shape;
+          figure.querySelector("figcaption").textContent = batchTitle(key, layer.l, n, state.batch_m, shown);
+        }
         figure.querySelector(".scale").textContent = `±${Plots.fmt(scale, 3)}`;
       }
     }
