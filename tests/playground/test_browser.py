@@ -87,7 +87,14 @@ def until(tab, expression: str, timeout: float = 30.0) -> None:
     evaluate a string, which the page's Content-Security-Policy forbids, as it should)."""
     deadline = time.monotonic() + timeout
     while not tab.evaluate(expression):
-        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        if time.monotonic() > deadline:
+            shown = tab.evaluate(
+                "({step: document.querySelector('#step').textContent,"
+                " status: document.querySelector('#status').textContent,"
+                " error: document.querySelector('#error').textContent,"
+                " session: window.playground.session})"
+            )
+            raise AssertionError(f"still false after {timeout} s: {expression}; page: {shown}")
         time.sleep(0.05)
 
 

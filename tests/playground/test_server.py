@@ -399,3 +399,24 @@ def test_a_full_batch_shows_its_first_32_columns(client: Client):
     state = stepped(client, state["session"], 1)
     assert state["batch_m"] == 80
     assert state["layers"][0]["dZ"]["shape"] == [3, 32]
+
+
+def test_concurrent_requests_leave_one_consistent_run(client: Client, playground):
+    session = client.post("/api/session", {"speed": 0})["session"]
+    bodies = [("/api/configure", {"hidden": [n]}) for n in (3, 5, 7, 4)]
+    bodies += [("/api/control", {"action": "step", "steps": 2})] * 4
+    threads = [
+        threading.Thread(target=client.request, args=(f"{path}?session={session}", body))
+        for path, body in bodies
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    run = playground.sessions[session]
+    wait_for(lambda: run.status in ("ready", "paused") and run.credits == 0)
+    trainers = [t for t in threading.enumerate() if t.name == f"vecnn-playground-{session[:6]}"]
+    assert len(trainers) <= 1
+    state = stepped(client, session, 5)
+    n1 = run.settings.hidden[0]
+    assert state["sizes"] == [2, n1, 1] and state["layers"][0]["W"]["shape"] == [n1, 2]

@@ -95,6 +95,9 @@ class Session:
         self.lock = threading.Lock()  # the fields below
         self.changed = threading.Condition(self.lock)  # a new snapshot, or a mode change
         self.network_lock = threading.Lock()
+        # one page request at a time changes the run (two tabs' or two fast clicks' worth):
+        # a configure must not start its network while another's thread still steps
+        self.requests_lock = threading.Lock()
         self.encode_lock = threading.Lock()
         self._encoded: tuple[int, bytes] = (-1, b"")
         self.upload: Upload | None = None
@@ -110,6 +113,10 @@ class Session:
     # ------------------------------------------------------------------ the page's requests
     def configure(self, settings: Settings, upload: Upload | None = None) -> None:
         """Stop the run and start a new one from ``settings`` (a new network)."""
+        with self.requests_lock:
+            self._reconfigure(settings, upload)
+
+    def _reconfigure(self, settings: Settings, upload: Upload | None) -> None:
         self._stop_training()
         previous = self.upload
         if upload is not None:
@@ -124,6 +131,10 @@ class Session:
     def control(self, action: str, steps: int = 1) -> None:
         """``train`` runs, ``pause`` holds, ``step`` lets ``steps`` mini-batches through
         and holds, ``reset`` starts again from the initial weights."""
+        with self.requests_lock:
+            self._control(action, steps)
+
+    def _control(self, action: str, steps: int) -> None:
         if action == "reset":
             self._stop_training()
             self._configure(self.settings)
@@ -149,9 +160,10 @@ class Session:
 
     def close(self) -> None:
         """End the run (its thread too); the session answers nothing after this."""
-        with self.lock:
-            self.closed = True
-        self._stop_training()
+        with self.requests_lock:
+            with self.lock:
+                self.closed = True
+            self._stop_training()
 
     def state(self) -> dict[str, Any]:
         with self.lock:

@@ -9,6 +9,13 @@
   window.playground = page;  // for the curious (and the tests)
 
   // ------------------------------------------------------------------ the server
+  // Requests that change the run go one after the other, in the order of the clicks.
+  let queue = Promise.resolve();
+  function inOrder(task) {
+    queue = queue.then(task, task);
+    return queue;
+  }
+
   async function call(path, body) {
     const options = body === undefined ? {} : {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
@@ -66,6 +73,7 @@
   }
 
   function showSettings(values) {
+    if (edits > 0) return;  // the user's newer choices stand
     for (const [name, value] of Object.entries(values)) {
       const field = form.elements.namedItem(name);
       if (!field || document.activeElement === field) continue;
@@ -75,19 +83,29 @@
     }
   }
 
+  // A change waits 150 ms for the next one (typing "8,4"), then goes to the server in
+  // order. While changes are unanswered the form is ahead of the server: answers to
+  // earlier requests must not write their (older) settings back into it.
   let pending = null;
+  let edits = 0;
   form.addEventListener("change", (event) => {
     if (event.target.id === "csv-file") return;
+    if (pending === null) edits++;
     clearTimeout(pending);
-    pending = setTimeout(async () => {
+    pending = setTimeout(() => {
+      pending = null;
       const chosen = settings();
-      if (chosen.dataset === "csv" && !(page.setup && page.setup.settings.dataset === "csv")) {
-        const file = $("#csv-file").files[0];
-        if (!file) { showError("choose a CSV file to upload (two numeric columns and a target)"); return; }
-        await upload(file);
-        return;
-      }
-      try { update(await call(withSession("/api/configure"), chosen)); } catch (e) { /* shown */ }
+      inOrder(async () => {
+        try {
+          if (chosen.dataset === "csv" && !(page.setup && page.setup.settings.dataset === "csv")) {
+            const file = $("#csv-file").files[0];
+            if (file) await upload(file);
+            else showError("choose a CSV file to upload (two numeric columns and a target)");
+            return;
+          }
+          await update(await call(withSession("/api/configure"), chosen));
+        } catch (e) { /* shown */ } finally { edits--; }
+      });
     }, 150);
   });
   form.addEventListener("submit", (event) => event.preventDefault());
@@ -100,17 +118,17 @@
     const body = { csv: await file.text(), name: file.name };
     const target = String(new FormData(form).get("target")).trim();
     if (target) body.target = target;
-    try { update(await call(withSession("/api/upload"), body)); } catch (e) { /* shown */ }
+    try { await update(await call(withSession("/api/upload"), body)); } catch (e) { /* shown */ }
   }
   $("#csv-file").addEventListener("change", (event) => {
     const file = event.target.files[0];
-    if (file) upload(file);
+    if (file) inOrder(() => upload(file));
   });
 
   // ------------------------------------------------------------------ the buttons
-  const control = (action) => async () => {
-    try { update(await call(withSession("/api/control"), { action })); } catch (e) { /* shown */ }
-  };
+  const control = (action) => () => inOrder(async () => {
+    try { await update(await call(withSession("/api/control"), { action })); } catch (e) { /* shown */ }
+  });
   $("#train").addEventListener("click", control("train"));
   $("#pause").addEventListener("click", control("pause"));
   $("#step-button").addEventListener("click", control("step"));
