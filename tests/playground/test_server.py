@@ -420,3 +420,20 @@ def test_concurrent_requests_leave_one_consistent_run(client: Client, playground
     state = stepped(client, session, 5)
     n1 = run.settings.hidden[0]
     assert state["sizes"] == [2, n1, 1] and state["layers"][0]["W"]["shape"] == [n1, 2]
+
+
+def test_the_exported_model_fires_at_the_pages_theta(client: Client, tmp_path: Path):
+    session = client.post("/api/session", {"hidden": [], "dataset": "blobs", "classes": 2})
+    session = session["session"]
+    stepped(client, session, 20)
+    status, model = client.request(f"/api/export/model?session={session}&theta=0.8")
+    assert status == 200
+    (tmp_path / "m.vecnn").write_bytes(model)
+    assert vecnn.load(tmp_path / "m.vecnn").threshold == 0.8
+    status, script = client.request(f"/api/export/script?session={session}&theta=0.8")
+    assert b"network.threshold = 0.8" in script
+    status, answer = client.request(f"/api/export/model?session={session}&theta=1.5")
+    assert status == 400 and "theta must be in (0, 1)" in answer["error"]
+    status, model = client.request(f"/api/export/model?session={session}")
+    (tmp_path / "n.vecnn").write_bytes(model)
+    assert vecnn.load(tmp_path / "n.vecnn").threshold == 0.5  # the run kept its own

@@ -7,13 +7,20 @@ from pathlib import Path
 
 from vecnn.io import save
 from vecnn.playground.session import Session
+from vecnn.train.network import Network
 
 
-def model_bytes(session: Session) -> bytes:
-    """The ``.vecnn`` file of the session's network, as it is now."""
+def model_bytes(session: Session, theta: float | None = None) -> bytes:
+    """The ``.vecnn`` file of the session's network, as it is now; a single output unit
+    fires at ``theta`` (the page's θ) when it is given."""
     with session.network_lock, tempfile.TemporaryDirectory(prefix="vecnn-playground-") as folder:
+        network = session.network
+        if theta is not None and network.n_outputs == 1:
+            network = Network.from_config(network.config())  # θ on a copy: the run
+            network.load_state_dict(session.network.state_dict())  # keeps its own
+            network.threshold = theta
         path = save(
-            session.network,
+            network,
             Path(folder) / "model.vecnn",
             metadata={
                 "source": "vecnn playground",
@@ -24,9 +31,11 @@ def model_bytes(session: Session) -> bytes:
         return path.read_bytes()
 
 
-def script(session: Session) -> str:
-    """Python source that builds the same data and network and takes the same steps."""
+def script(session: Session, theta: float | None = None) -> str:
+    """Python source that builds the same data and network and takes the same steps
+    (and sets the page's θ on a single output unit when ``theta`` is given)."""
     settings, steps = session.settings, session.step
+    single = session.network.n_outputs == 1
     K = len(session.data.classes)
     return SCRIPT.format(
         steps=steps,
@@ -45,6 +54,9 @@ def script(session: Session) -> str:
         lr=settings.lr,
         batch_size=settings.batch_size,
         l2=settings.l2,
+        threshold=f"network.threshold = {theta!r}  # θ: the unit fires where a ≥ θ\n"
+        if theta is not None and single
+        else "",
     )
 
 
@@ -138,7 +150,7 @@ try:
 except StopIteration:
     pass
 
-print(network.summary())
+{threshold}print(network.summary())
 vecnn.save(network, "playground.vecnn")
 print("wrote playground.vecnn")
 '''

@@ -35,6 +35,7 @@ from vecnn.playground.validation import (
     parse_action,
     parse_json,
     parse_settings,
+    parse_theta,
     parse_upload,
 )
 
@@ -281,12 +282,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _export_model(self, query: dict[str, list[str]]) -> None:
         session = self.server.playground.session(query)
-        body = export.model_bytes(session)
+        body = export.model_bytes(session, parse_theta(query))
         self._send(body, "application/octet-stream", attachment=f"playground-{session.step}.vecnn")
 
     def _export_script(self, query: dict[str, list[str]]) -> None:
         session = self.server.playground.session(query)
-        body = export.script(session).encode("utf-8")
+        body = export.script(session, parse_theta(query)).encode("utf-8")
         self._send(body, "text/x-python; charset=utf-8", attachment="playground_run.py")
 
     def _events(self, query: dict[str, list[str]]) -> None:

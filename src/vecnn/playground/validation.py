@@ -138,6 +138,20 @@ def parse_upload(data: dict[str, Any]) -> tuple[str, str | None, str]:
     return text, _text(data, "target"), name
 
 
+def parse_theta(query: dict[str, list[str]]) -> float | None:
+    """The threshold θ of ``?theta=``, in (0, 1), or None when not given."""
+    values = query.get("theta")
+    if not values:
+        return None
+    try:
+        theta = float(values[0])
+    except ValueError:
+        raise RequestError(f"theta must be a number in (0, 1); got {values[0]!r}") from None
+    if not 0 < theta < 1:
+        raise RequestError(f"theta must be in (0, 1); got {values[0]!r}")
+    return theta
+
+
 def _choice(values: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str:
     value = values.get(name)
     if value not in allowed:

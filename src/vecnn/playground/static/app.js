@@ -136,6 +136,7 @@
   $("#theta").addEventListener("input", () => {
     $("#theta-value").textContent = Number($("#theta").value).toFixed(2);
     drawRegions();
+    exportLinks();
   });
 
   // ------------------------------------------------------------------ the views
@@ -161,6 +162,7 @@
     $("#display-m").textContent = String(setup.display_m);
     const single = setup.sizes.length === 2 && setup.sizes[1] === 1;
     $("#theta-row").hidden = setup.sizes[setup.sizes.length - 1] !== 1;
+    exportLinks();
     $("#neuron").hidden = false;
     if (!single) {
       $("#neuron").textContent = setup.sizes[setup.sizes.length - 1] === 1
@@ -280,9 +282,11 @@
     $("#regions").dataset.positiveFraction = fraction.toFixed(4);
   }
 
+  // The downloads carry θ when one output unit fires at it.
   function exportLinks() {
-    $("#export-model").href = withSession("/api/export/model");
-    $("#export-script").href = withSession("/api/export/script");
+    const theta = $("#theta-row").hidden ? "" : `&theta=${Number($("#theta").value)}`;
+    $("#export-model").href = withSession("/api/export/model") + theta;
+    $("#export-script").href = withSession("/api/export/script") + theta;
   }
 
   // ------------------------------------------------------------------ the session
