@@ -149,9 +149,10 @@ def test_moving_theta_moves_the_single_neurons_boundary(page):
         "document.querySelector('.matrix[data-name=\"W[1]\"] figcaption').textContent"
         ".endsWith('= (1, 2)')",
     )
-    for _ in range(5):
+    time.sleep(0.5)  # past the form's 150 ms wait for further changes
+    for k in range(1, 6):
         page.get_by_role("button", name="Step", exact=True).click()
-    until(page, "document.querySelector('#step').textContent === '5'")
+        until(page, f"document.querySelector('#step').textContent === '{k}'")
     before = float(page.get_attribute("#regions", "data-positive-fraction"))
     line_before = page.text_content("#neuron")
     assert "logit(θ)" in line_before
