@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -145,6 +147,29 @@ def test_a_batch_whose_weights_are_all_zero_makes_no_step():
     assert steps == [0]
     for a, b in zip(net.parameters(), alone.parameters(), strict=True):
         np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_a_skipped_batch_leaves_the_epochs_loss_and_accuracy_alone():
+    X, y = _data(m=8)
+    weights = np.array([0, 0, 0, 0, 1, 2, 1, 1], dtype=float)
+    _, history = _trained(X, y, batch_size=4, epochs=2, sample_weight=weights)
+    _, alone = _trained(X[:, 4:], y[4:], batch_size=4, epochs=2, sample_weight=weights[4:])
+    assert history["loss"] == alone["loss"]  # not diluted by the 4 examples never trained on
+    assert history["accuracy"] == alone["accuracy"]
+
+
+@pytest.mark.parametrize("side", ["training", "validation"])
+def test_validation_split_refuses_a_side_whose_weights_are_all_zero(side, monkeypatch):
+    fit_module = sys.modules["vecnn.train.fit"]  # (vecnn.train.fit is the function)
+    X, y = _data()
+    held_out = lambda m, fraction, rng, labels=None: (np.arange(30), np.arange(30, 40))  # noqa: E731
+    monkeypatch.setattr(fit_module, "split_validation", held_out)
+    weights = np.zeros(40)
+    weights[30:] = 1.0 if side == "training" else 0.0
+    weights[:30] = 1.0 if side == "validation" else 0.0
+    net = Network.from_sizes([3, 4, 1], output="sigmoid", seed=0)
+    with pytest.raises(ValueError, match=f"every {side} example.*validation_split=0.25"):
+        net.fit(X, y, validation_split=0.25, sample_weight=weights, verbose=0)
 
 
 def test_validation_weights_weigh_the_validation_loss():

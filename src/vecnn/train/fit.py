@@ -286,6 +286,7 @@ def fit(
             )
         train_index, val_index = split_validation(m, validation_split, rng, labels=_strata(targets))
         data, validation = data.subset(train_index), data.subset(val_index)
+        _check_split_weights(data, validation, validation_split)
 
     parallel = None if distributed is None else DataParallel(distributed, data.m)
     if parallel is not None and parallel.rank != 0:
@@ -478,9 +479,9 @@ class TrainingRun:
             if self.parallel is not None:
                 self.train_shard(X_b, Y_b, s_b, totals)
                 continue
-            totals.examples += X_b.shape[1]
             if s_b is not None and not s_b.any():
                 continue  # every example of the batch weighs 0: nothing to learn from it
+            totals.examples += X_b.shape[1]
             cost, output = self.compute_gradients(X_b, Y_b, s_b)
             self.apply_step(cost)
             totals.cost += cost * X_b.shape[1]
@@ -555,11 +556,11 @@ class TrainingRun:
         """
         parallel, network, loss = self.parallel, self.network, self.loss
         width = parallel.batch.width
-        totals.examples += width
         mine = X_b.shape[1] if s_b is None else float(s_b.sum())
         total = width if s_b is None else parallel.reduce_sums(mine)[0]
         if total == 0:
             return  # every example of the batch weighs 0: nothing to learn from it
+        totals.examples += width
         if self.buffers:
             self.buffers_before = [buffer.copy() for buffer in self.buffers]
         output = network.logits(X_b) if loss.takes_logits else network.forward(X_b)
@@ -657,6 +658,20 @@ def _check_settings(epochs: Any, batch_size: Any, lr: Any, l2: Any, validation_s
         raise ValueError(f"l2 must be a non-negative number; got {l2!r}")
     if not isinstance(validation_split, Real) or not 0 <= validation_split < 1:
         raise ValueError(f"validation_split must be in [0, 1); got {validation_split!r}")
+
+
+def _check_split_weights(data: Examples, validation: Examples, fraction: float) -> None:
+    """Refuse a validation split that leaves one side with every weight 0."""
+    for side, examples, what in (
+        ("training", data, "learn from"),
+        ("validation", validation, "validate on"),
+    ):
+        if examples.weights is not None and not examples.weights.any():
+            raise ValueError(
+                f"sample_weight is 0 for every {side} example that validation_split={fraction} "
+                f"leaves ({examples.m} examples): there is nothing to {what}. Give some of "
+                "them a weight, or pass validation_data=(X_val, Y_val, s_val)"
+            )
 
 
 def _strata(targets: Any) -> Array | None:
