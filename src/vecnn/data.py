@@ -36,7 +36,23 @@ def _as_numeric(data: Any, name: str) -> Array:
         ) from None
     if array.dtype.kind == "c":
         raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}")
+    if array.dtype.kind in "Mm":
+        raise ValueError(
+            f"{name} has dtype {array.dtype} (dates or durations): vecnn does not turn them into "
+            "numbers silently; convert them first, e.g. to days since an origin"
+        )
+    mask = getattr(data, "mask", None)
+    if mask is not None and hasattr(data, "filled") and bool(xp.asarray(mask).any()):
+        raise ValueError(
+            f"{name} is a masked array with masked entries; vecnn would ignore the mask: fill "
+            f"them ({name}.filled(value)) or drop those examples"
+        )
     if array.dtype.kind in "OUSV":
+        if any(isinstance(v, str) and "_" in v for v in array.ravel().tolist()):
+            raise ValueError(
+                f"{name} contains text with '_' (e.g. '1_000'), which is not read as a number; "
+                "convert it first"
+            )
         try:
             array = array.astype(xp.float64)
         except (TypeError, ValueError):
@@ -117,6 +133,13 @@ class Targets:
 
 
 def _check_label_type(labels: Array) -> Array:
+    if labels.dtype.kind == "O":
+        missing = [i for i, v in enumerate(labels.tolist()) if _is_missing_label(v)]
+        if missing:
+            raise ValueError(
+                f"Input Y contains missing labels (NaN, None or pd.NA) at position(s) "
+                f"{missing[:10]}: a classifier needs a label for every example; drop them"
+            )
     if labels.dtype.kind == "f":
         check_finite(labels, "Y")
         if not (labels == xp.round(labels)).all():
@@ -132,6 +155,20 @@ def _check_label_type(labels: Array) -> Array:
         ) from None
 
 
+def _is_missing_label(value: Any) -> bool:
+    """None, a float NaN, pandas' NA or NaT (recognized without importing pandas)."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, float) and value != value
+
+
+def _refuse_mixed_labels(Y: Any) -> None:
+    """``[1, "1", 2]`` would become the strings "1", "1", "2": 1 and "1" merged."""
+    kinds = {isinstance(v, str | bytes) for v in Y if not isinstance(v, list | tuple)}
+    if len(kinds) > 1:
+        raise ValueError("Y mixes label types (e.g. strings and numbers); give all labels one type")
+
+
 def encode_targets(Y: Any, m: int, n_outputs: int, loss_name: str, classes: Any = None) -> Targets:
     """Check ``Y`` against ``X``'s ``m`` and the output layer's ``n[L]``, and encode it.
 
@@ -141,6 +178,8 @@ def encode_targets(Y: Any, m: int, n_outputs: int, loss_name: str, classes: Any 
     ``(n[L], m)`` of 0/1 (one-hot for multi-class, any number of ones for multi-label).
     Regression: ``Y`` is ``(n[L], m)``, or ``(m,)`` when ``n[L] = 1``.
     """
+    if isinstance(Y, (list, tuple)):
+        _refuse_mixed_labels(Y)
     if isinstance(Y, (list, tuple)) or not hasattr(Y, "dtype"):
         Y = xp.asarray(Y)
     if Y.ndim == 0 or Y.ndim > 2:

@@ -43,7 +43,10 @@ def is_missing(token: str) -> bool:
 
 
 def parse_number(token: str) -> float | None:
-    """``float(token)`` when it is a finite number, else None."""
+    """``float(token)`` when it is a finite number, else None (``1_000`` is not one:
+    Python reads it as 1000, a CSV reader should not)."""
+    if "_" in token:
+        return None
     try:
         value = float(token)
     except ValueError:
@@ -401,10 +404,14 @@ def _label_key(label: str) -> tuple[int, float, str]:
     return (0, number, "") if number is not None else (1, 0.0, label)
 
 
+_PLAIN_DECIMAL = re.compile(r"[+-]?(0|[1-9][0-9]*)(\.[0-9]*)?|[+-]?\.[0-9]+")
+"""A number written plainly: no leading zeros (``007``), exponent (``1e20``) or spaces."""
+
+
 def _canonical_label(token: str) -> str:
-    """``"1.0"`` and ``"1"`` (or ``"0.5"`` and ``".50"``) are the same class; text labels
-    stay as written."""
-    number = parse_number(token)
+    """``"1.0"`` and ``"1"`` (or ``"0.5"`` and ``".50"``) are the same class; any other
+    label stays as written (``00501``, ``1e20``, and ``007`` apart from ``7``)."""
+    number = parse_number(token) if _PLAIN_DECIMAL.fullmatch(token) else None
     if number is None:
         return token
     return str(int(number)) if number == int(number) else repr(number)

@@ -118,3 +118,25 @@ def test_a_target_name_with_a_comma_can_be_quoted_and_targets_repeated(cli, tmp_
     both = cli("evaluate", model, data, "--target", "tag_a,tag_b", "--json")
     assert both.code == 0, both.err
     assert cli("evaluate", model, data, "--target", "tag_a", "--target", "tag_b").code == 0
+
+
+def test_labels_from_a_csv_are_kept_verbatim(cli, tmp_path):
+    """Item 14: 00501 came back as 501, 1e20 as 100000000000000000000, 007 and 7 merged."""
+    labels = ["00501", "00502", "1e20", "007", "7", "1.0", "1"]
+    lines = ["x,zip"] + [f"{i % 7 + (i % 3) / 10},{labels[i % 7]}" for i in range(70)]
+    data = tmp_path / "d.csv"
+    data.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "run"
+    trained = cli("train", data, "--target", "zip", "--task", "multiclass", "--epochs", 1,
+                  "-q", "--out", out, "--val-split", 0)  # fmt: skip
+    assert trained.code == 0, trained.err
+    import vecnn
+
+    classes = vecnn.load(out / "model.vecnn").classes_.tolist()
+    assert sorted(classes) == sorted(["00501", "00502", "1e20", "007", "7", "1"])
+    predicted = cli("predict", out / "model.vecnn", data)
+    assert predicted.code == 0
+    header = predicted.out.splitlines()[0]
+    assert "proba_00501" in header and "proba_1e20" in header and "proba_007" in header
+    written = {line.split(",")[0] for line in predicted.out.splitlines()[1:]}
+    assert written <= {"00501", "00502", "1e20", "007", "7", "1"}

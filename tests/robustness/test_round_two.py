@@ -92,3 +92,45 @@ def test_multilabel_thresholds_are_checked_per_unit():
         net.predict(X, threshold=[0.2, 0.5, 0.8])
     with pytest.raises(ValueError, match=r"a number in \(0, 1\)"):
         net.predict(X, threshold=[0.2, 1.5])
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([0, 1, None, 1, 0, 1] * 5, dtype=object),
+        np.array(["a", "b", float("nan"), "a", "b", "a"] * 5, dtype=object),
+    ],
+)
+def test_missing_labels_in_an_object_y_are_refused(labels):
+    """Item 13: NaN, None (or pd.NA, a pandas nullable Int64 column) became a class."""
+    X = np.random.default_rng(3).normal(size=(2, 30))
+    net = Network([Dense(2, 1, "sigmoid", seed=0)])
+    with pytest.raises(ValueError, match=r"missing labels \(NaN, None or pd.NA\) at position"):
+        net.fit(X, labels, epochs=1, verbose=0)
+
+
+def test_pandas_na_labels_are_refused():
+    pd = pytest.importorskip("pandas")
+    y = pd.Series([0, 1, None, 1] * 5, dtype="Int64").to_numpy(dtype=object)
+    X = np.random.default_rng(3).normal(size=(2, 20))
+    with pytest.raises(ValueError, match="missing labels"):
+        Network([Dense(2, 1, "sigmoid", seed=0)]).fit(X, y, epochs=1, verbose=0)
+
+
+def test_questionable_inputs_are_refused_with_a_message():
+    """Item 17: each of these was accepted silently."""
+    X = np.random.default_rng(4).normal(size=(2, 6))
+    net = Network([Dense(2, 3, "softmax", seed=0)])
+    with pytest.raises(ValueError, match="mixes label types"):
+        net.fit(X, [1, "1", 2, 1, "1", 2], epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="'_'"):
+        net.predict(np.array([["1_000", "2"], ["3", "4"]]))
+    dates = np.array([["2020-01-01", "2020-01-02"], ["2021-01-01", "2021-01-02"]], "M8[D]")
+    with pytest.raises(ValueError, match="dates or durations"):
+        net.predict(dates)
+    with pytest.raises(ValueError, match="dates or durations"):
+        net.predict(np.ones((2, 3), dtype="m8[s]"))
+    masked = np.ma.masked_array(X, mask=np.eye(2, 6, dtype=bool))
+    with pytest.raises(ValueError, match="masked array with masked entries"):
+        net.predict(masked)
+    assert net.predict(np.ma.masked_array(X)).shape == (6,)  # nothing masked: fine
