@@ -75,6 +75,8 @@ def test_layer_sizes_give_the_shapes_of_the_notation(client: Client):
         (json.dumps({"hidden": [4] * 8}).encode(), "L ≤ 8"),
         (json.dumps({"m": 10_001}).encode(), "m must be between 10 and 10,000"),
         (json.dumps({"lr": "0.1; import os"}).encode(), "lr must be a finite number"),
+        (b'{"noise": 1' + b"0" * 400 + b"}", "noise must be between 0 and 1"),  # > float's range
+        (b'{"lr": -1' + b"0" * 400 + b"}", "lr must be between 1e-06 and 10"),
         (json.dumps({"dataset": "__import__('os')"}).encode(), "dataset must be one of"),
         (json.dumps({"head": "sigmoid", "dataset": "blobs", "classes": 3}).encode(), "K = 3"),
     ],

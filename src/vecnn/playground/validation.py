@@ -170,7 +170,11 @@ def _integer(values: dict[str, Any], name: str, low: int, high: int) -> int:
 
 def _number(values: dict[str, Any], name: str, low: float, high: float) -> float:
     value = values.get(name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RequestError(f"{name} must be a finite number; got {value!r}")
+    if isinstance(value, int) and not low <= value <= high:  # also beyond float's range
+        raise RequestError(f"{name} must be between {low:g} and {high:g}; got {value:,}")
+    if not math.isfinite(value):
         raise RequestError(f"{name} must be a finite number; got {value!r}")
     if not low <= value <= high:
         raise RequestError(f"{name} must be between {low:g} and {high:g}; got {value:g}")
