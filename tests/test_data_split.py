@@ -63,3 +63,23 @@ def test_fit_validation_split_is_stratified_on_every_seed():
         assert any("class 3 has only 1 example" in str(w.message) for w in caught)
         assert np.isfinite(history["val_loss"][0])
         assert net.classes_.tolist() == [0, 1, 2, 3]
+
+
+def test_fit_names_a_rare_class_by_its_label():
+    rng = np.random.default_rng(0)
+    y = np.array(["cat"] * 10 + ["dog"] * 10 + ["emu"])
+    net = Network.from_sizes([3, 3], output="softmax", seed=0)
+    with pytest.warns(UserWarning, match="class 'emu' has only 1 example"):
+        net.fit(rng.normal(size=(3, 21)), y, epochs=1, validation_split=0.2, verbose=0)
+
+
+def test_soft_binary_targets_split_by_the_class_they_lean_to():
+    # Y (1, m) of probabilities: a valid target, and not 50 classes of one example each
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3, 50))
+    Y = 1 / (1 + np.exp(-3 * X[:1]))
+    net = Network.from_sizes([3, 1], output="sigmoid", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = net.fit(X, Y, epochs=1, validation_split=0.2, verbose=0)
+    assert np.isfinite(history["val_loss"][0])

@@ -675,11 +675,12 @@ def _check_split_weights(data: Examples, validation: Examples, fraction: float) 
 
 
 def _strata(targets: Any) -> Array | None:
-    """The class of each example, to stratify the validation split (None: not classes)."""
+    """The class label of each example, to stratify the validation split (None: not
+    classes); a soft target counts for the class it leans to (``a ≥ 0.5``, the argmax)."""
     if targets.task == "binary":
-        return targets.matrix[0]
+        return targets.classes[(targets.matrix[0] >= 0.5).astype(xp.intp)]
     if targets.task == "multiclass":
-        return targets.matrix.argmax(axis=0)
+        return targets.classes[targets.matrix.argmax(axis=0)]
     return None
 
 
