@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from vecnn.backend import Array, errstate, xp
+from vecnn.backend.host import Array, errstate, xp
 from vecnn.errors import ShapeError
 
 Task = Literal["binary", "multiclass", "multilabel", "regression"]

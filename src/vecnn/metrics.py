@@ -32,7 +32,7 @@ import math
 import warnings
 from typing import Any, Literal
 
-from vecnn.backend import DEFAULT_FLOAT, Array, as_float_array, errstate, xp
+from vecnn.backend.host import DEFAULT_FLOAT, Array, as_float_array, errstate, xp
 from vecnn.errors import ShapeError
 
 

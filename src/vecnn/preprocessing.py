@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from vecnn.backend import Array, errstate, xp
+from vecnn.backend.host import Array, errstate, xp
 from vecnn.csvfile import Chunk
 from vecnn.data import TASKS as NETWORK_TASKS
 from vecnn.dates import DATE_PARTS, TIME_PARTS, date_parts, has_time, parse_iso

@@ -34,11 +34,11 @@ def detect_anomaly() -> Iterator[None]:
 def check_finite_result(name: str, where: str, result: Array, inputs: Any) -> None:
     """A FloatingPointError naming the operation when ``result`` holds NaN or infinity
     although its inputs were finite (the anomaly mode's check)."""
-    if xp.isfinite(result).all():
+    if bool(xp.all(xp.isfinite(result))):
         return
-    if any(not xp.isfinite(a).all() for a in inputs if a is not None):
+    if any(not bool(xp.all(xp.isfinite(a))) for a in inputs if a is not None):
         return  # not the first: it was given a non-finite value
-    kind = "NaN" if xp.isnan(result).any() else "an infinite value"
+    kind = "NaN" if bool(xp.any(xp.isnan(result))) else "an infinite value"
     shapes = ", ".join(str(a.shape) for a in inputs if a is not None)
     raise FloatingPointError(
         f"'{name}' produced {kind} in its {where} from finite inputs (shapes {shapes}); "

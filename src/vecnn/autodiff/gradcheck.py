@@ -8,7 +8,7 @@ from typing import Any
 
 from vecnn.autodiff.mode import no_grad
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import xp
+from vecnn.backend import host, to_numpy, xp
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def _finite_differences(
     """``(f(x + eps) − f(x − eps)) / (2 eps)`` for every entry of ``inputs[index]``."""
     data = inputs[index].data
     numeric = xp.zeros_like(data)
-    flat_data, flat_numeric = data.reshape(-1), numeric.reshape(-1)
+    flat_data, flat_numeric = xp.reshape(data, (-1,)), xp.reshape(numeric, (-1,))
     with no_grad():
         for k in range(flat_data.size):
             saved = flat_data[k]
@@ -88,12 +88,14 @@ def _finite_differences(
 
 
 def _compare(index: int, name: str | None, analytic: Any, numeric: Any) -> InputCheck:
+    analytic, numeric = to_numpy(analytic), to_numpy(numeric)  # a report, on the host
     difference = analytic - numeric
-    scale = max(float(xp.linalg.norm(analytic) + xp.linalg.norm(numeric)), 1.0)
-    error = float(xp.linalg.norm(difference)) / scale
+    scale = max(float(host.xp.linalg.norm(analytic) + host.xp.linalg.norm(numeric)), 1.0)
+    error = float(host.xp.linalg.norm(difference)) / scale
     if analytic.size:
         worst = tuple(
-            int(i) for i in xp.unravel_index(xp.argmax(xp.abs(difference)), analytic.shape)
+            int(i)
+            for i in host.xp.unravel_index(host.xp.argmax(host.xp.abs(difference)), analytic.shape)
         )
         values = float(analytic[worst]), float(numeric[worst])
     else:

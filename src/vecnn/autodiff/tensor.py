@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from vecnn.autodiff.anomaly import check_finite_result, is_anomaly_enabled
-from vecnn.backend import Array, as_float_array, xp
+from vecnn.backend import Array, as_float_array, host, is_fresh, to_numpy, xp
 from vecnn.errors import GraphReleasedError
 
 
@@ -44,7 +44,7 @@ class Tensor:
     ) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        self.data: Array = as_float_array(data, dtype).copy()
+        self.data: Array = xp.asarray(as_float_array(data, dtype), copy=True)
         self.grad: Array | None = None
         self.requires_grad = bool(requires_grad)
         self.name = name
@@ -90,9 +90,10 @@ class Tensor:
         """The name of the operation that made this tensor, None for a leaf."""
         return None if self._fn is None else self._fn.name
 
-    def numpy(self) -> Array:
-        """The data as an array (shares memory with the tensor, as PyTorch's ``numpy()``)."""
-        return self.data
+    def numpy(self) -> host.Array:
+        """The data as a NumPy array on the host: on the NumPy backend it shares memory with
+        the tensor (as PyTorch's ``numpy()``), on a device it is a copy."""
+        return to_numpy(self.data)
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
@@ -100,7 +101,7 @@ class Tensor:
             raise ValueError(
                 f"item() needs a tensor with one element; this one has shape {self.shape}"
             )
-        return self.data.item()
+        return float(xp.reshape(self.data, ()))
 
     def detach(self) -> Tensor:
         """The same data as a new leaf outside the graph (no copy, no gradient)."""
@@ -118,7 +119,7 @@ class Tensor:
         elif self.requires_grad:
             parts.append("requires_grad=True")
         if self.data.size <= 6:
-            values = xp.array2string(self.data, separator=", ", precision=4)
+            values = host.xp.array2string(to_numpy(self.data), separator=", ", precision=4)
             parts.insert(0, values.replace("\n", ""))
         return f"Tensor({', '.join(parts)})"
 
@@ -161,14 +162,14 @@ class Tensor:
                     f"backward(grad): grad has shape {seed.shape} but the output has shape "
                     f"{self.shape}"
                 )
-            seed = seed.copy()
+            seed = xp.asarray(seed, copy=True)
         _run_backward(self, seed, retain_graph)
 
     def _accumulate(self, grad: Array, owned: bool) -> None:
         if grad.dtype != self.data.dtype:
-            grad, owned = grad.astype(self.data.dtype), True
+            grad, owned = xp.astype(grad, self.data.dtype), True
         if self.grad is None:
-            self.grad = grad if owned else grad.copy()
+            self.grad = grad if owned else xp.asarray(grad, copy=True)
         else:
             self.grad += grad
 
@@ -252,7 +253,7 @@ def _run_backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
             if parent in pending:
                 pending[parent] = (pending[parent][0] + dinput, True)
             else:
-                fresh = dinput is not dout and dinput.base is None and dinput.flags.writeable
+                fresh = dinput is not dout and is_fresh(dinput)
                 pending[parent] = (dinput, fresh)
         if not retain_graph:
             fn.release()

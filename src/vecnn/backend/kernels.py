@@ -1,22 +1,25 @@
-"""Optional compiled kernels for the element-wise chains that NumPy cannot fuse.
+"""Optional compiled kernels: the Adam rule in one pass instead of a dozen array calls.
 
-An optimizer's update is a dozen element-wise NumPy calls, each a pass over every
-parameter; compiled with Numba (the ``fast`` extra: ``pip install vecnn[fast]``) it is one
-pass. The NumPy code in the optimizers stays the reference and the fallback: each kernel
-does the same float operations in the same order, in the arrays' own dtype.
+The optimizers' rules are written as plain array expressions (``optim/adam.py``): that
+is the reference. Each call is a pass over every parameter; compiled, the whole rule is
+one pass: with Numba on NumPy (the ``fast`` extra: ``pip install vecnn[fast]``), with a
+``cupy.ElementwiseKernel`` on CuPy. Each kernel does the same float operations in the
+same order, in the arrays' own dtype, so it gives the rule's numbers (the tests check it).
 
-Kernels are used when Numba can be imported and neither ``VECNN_KERNELS=0`` (environment)
-nor ``use_kernels(False)`` turned them off. Numba is imported, and each kernel compiled,
-on first use only (compiled code is cached on disk), so ``import vecnn`` stays fast.
+Kernels are used when their compiler can be imported and neither ``VECNN_KERNELS=0``
+(environment) nor ``use_kernels(False)`` turned them off; the array-api-strict backend
+has none. Numba is imported, and each kernel compiled, on first use only (compiled code is
+cached on disk), so ``import vecnn`` stays fast.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
-from vecnn.backend import Array, xp
+import numpy
+
+from vecnn import backend
 
 _enabled = os.environ.get("VECNN_KERNELS", "1") != "0"
 _compiled: dict[str, Any] = {}
@@ -24,15 +27,20 @@ _numba: Any = None
 
 
 def use_kernels(enabled: bool) -> None:
-    """Turn the compiled kernels on or off for this process (on needs Numba)."""
+    """Turn the compiled kernels on or off for this process."""
     global _enabled
     _enabled = bool(enabled)
 
 
 def available() -> bool:
-    """True when the kernels are on and Numba can be imported."""
+    """True when the kernels are on and the backend's compiler can be used (Numba for
+    NumPy; CuPy compiles its own)."""
     global _numba
     if not _enabled:
+        return False
+    if backend.name == "cupy":
+        return True
+    if backend.name != "numpy":
         return False
     if _numba is None:
         try:
@@ -47,48 +55,74 @@ def available() -> bool:
 def _adam_source(W: Any, g: Any, v: Any, s: Any, scalars: Any) -> None:
     """One Adam (or AdamW) step over flat arrays; ``scalars`` an array of the arrays' dtype.
 
-    ``scalars`` = (β₁, β₂, 1−β₁, 1−β₂, α/(1−β₁ᵗ), 1/√(1−β₂ᵗ), ε, λ (L2), 1−αλ (AdamW)).
-    The same operations, in the same order, as ``Adam._adam`` in NumPy.
+    ``scalars`` = (β₁, β₂, α, ε, λ (L2), αλ (AdamW's decay), 1−β₁ᵗ, 1−β₂ᵗ, 1−β₁, 1−β₂),
+    the rule's numbers in order (see ``Adam._adam``).
     """
-    b1, b2, c1, c2, step_size, inv_bc2, eps, l2, shrink = scalars
+    b1, b2, lr, eps, l2, decay, bc1, bc2, c1, c2 = scalars
     for i in range(W.size):
-        w = W[i] * shrink  # exact when shrink = 1 (Adam)
-        d = w * l2 + g[i]  # exact when l2 = 0 (no L2 term), for finite w
-        vi = v[i] * b1 + d * c1
-        si = s[i] * b2 + (d * d) * c2
+        w = W[i]
+        if decay != 0:
+            w = w - decay * w
+        d = g[i]
+        if l2 != 0:
+            d = d + l2 * w
+        vi = b1 * v[i] + c1 * d
+        si = b2 * s[i] + c2 * (d * d)
         v[i] = vi
         s[i] = si
-        W[i] = w - (vi / (xp.sqrt(si) * inv_bc2 + eps)) * step_size
+        W[i] = w - lr * (vi / bc1) / (numpy.sqrt(si / bc2) + eps)
 
 
-def _kernel(name: str, source: Callable[..., None]) -> Callable[..., None]:
-    """``source`` compiled, once per process (and cached on disk by Numba).
+_ADAM_CUDA = (
+    "T b1, T b2, T lr, T eps, T l2, T decay, T bc1, T bc2, T c1, T c2, T g",
+    "T W, T v, T s",
+    """
+    T w = W;
+    if (decay != 0) w = w - decay * w;
+    T d = g;
+    if (l2 != 0) d = d + l2 * w;
+    v = b1 * v + c1 * d;
+    s = b2 * s + c2 * (d * d);
+    W = w - lr * (v / bc1) / (sqrt(s / bc2) + eps);
+    """,
+    "vecnn_adam",
+)
+"""The same rule as a ``cupy.ElementwiseKernel`` (in, out, body, name): each ``T`` is
+the arrays' dtype; ``W``, ``v``, ``s`` are read and written in place."""
 
-    Serial on purpose: Numba's parallel threads wait by spinning after a loop, which
-    starves the BLAS threads of the matrix products that follow (an epoch measured 3×
-    slower with ``parallel=True``); one core does an update of 235,000 parameters in
+
+def _kernel(name: str) -> Any:
+    """The kernel ``name``, compiled once per process (Numba also caches it on disk).
+
+    Numba's is serial on purpose: its parallel threads wait by spinning after a loop,
+    which starves the BLAS threads of the matrix products that follow (an epoch measured
+    3× slower with ``parallel=True``); one core does an update of 235,000 parameters in
     about 0.2 ms.
     """
     if name not in _compiled:
-        _compiled[name] = _numba.njit(cache=True, nogil=True, error_model="numpy")(source)
+        if backend.name == "cupy":
+            import cupy
+
+            _compiled[name] = cupy.ElementwiseKernel(*_ADAM_CUDA)
+        else:
+            _compiled[name] = _numba.njit(cache=True, nogil=True, error_model="numpy")(_adam_source)
     return _compiled[name]
 
 
-def adam(
-    W: Array,
-    dW: Array,
-    v: Array,
-    s: Array,
-    scalars: tuple[float, ...],
-) -> bool:
-    """Update ``W``, ``v``, ``s`` in place by one Adam step; False when it cannot (then the
-    caller runs the NumPy path): kernels off, or arrays not contiguous or of mixed dtypes."""
+def adam(W: Any, g: Any, v: Any, s: Any, scalars: tuple[float, ...]) -> bool:
+    """Update the flat arrays ``W``, ``v``, ``s`` in place by one Adam step; False when it
+    cannot (then the caller applies the rule itself): kernels off, or arrays of mixed
+    dtypes or not one-dimensional."""
     if not available():
         return False
     dtype = W.dtype
-    arrays = (W, dW, v, s)
-    if any(a.dtype != dtype or not a.flags.c_contiguous for a in arrays):
+    if any(a.dtype != dtype or a.ndim != 1 for a in (W, g, v, s)):
         return False
-    kernel = _kernel("adam", _adam_source)
-    kernel(W.reshape(-1), dW.reshape(-1), v.reshape(-1), s.reshape(-1), xp.array(scalars, dtype))
+    b1, b2 = scalars[:2]
+    numbers = (*scalars, 1 - b1, 1 - b2)
+    kernel = _kernel("adam")
+    if backend.name == "cupy":
+        kernel(*(dtype.type(x) for x in numbers), g, W, v, s)
+    else:
+        kernel(W, g, v, s, numpy.array(numbers, dtype))
     return True

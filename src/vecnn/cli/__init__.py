@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from vecnn import backend
 from vecnn._version import __version__
 from vecnn.cli.common import UsageError, add_column_options, parse_columns, parse_target
 from vecnn.errors import DataError, ModelFormatError, ShapeError
@@ -152,6 +153,11 @@ def _add_training_options(
     )
     p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing while training")
+    p.add_argument(
+        "--backend",
+        choices=backend.BACKENDS,
+        help="array library to train with (default: $VECNN_BACKEND, else numpy)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -393,6 +399,15 @@ def _run_command(args: argparse.Namespace) -> int:
     raise UsageError(f"unknown command {args.command!r}")
 
 
+def _rerun_on(name: str, argv: list[str]) -> int:
+    """Run the command again in a process whose backend is ``name``: the backend is chosen
+    once, when vecnn is imported (``VECNN_BACKEND``)."""
+    import subprocess
+
+    env = {**os.environ, "VECNN_BACKEND": name}
+    return subprocess.run([sys.executable, "-m", "vecnn", *argv], env=env).returncode
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
@@ -402,6 +417,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # --help, --version, or a usage error (status 2)
         return _status(stop.code)
     args.argv = argv
+    if getattr(args, "backend", None) and args.backend != backend.name:
+        return _rerun_on(args.backend, argv)
     try:
         return _run(args)
     except UsageError as error:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vecnn import io as model_io
-from vecnn.backend import Array, xp
+from vecnn.backend.host import Array, xp
 from vecnn.errors import DataError, ModelFormatError
 from vecnn.preprocessing import MAX_CATEGORIES, Preprocessor
 from vecnn.train.network import Network

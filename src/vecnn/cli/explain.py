@@ -10,7 +10,7 @@ from vecnn import io as model_io
 from vecnn import losses
 from vecnn.autodiff.gradcheck import grad_check
 from vecnn.autodiff.graph import draw
-from vecnn.backend import xp
+from vecnn.backend.host import xp
 from vecnn.cli.common import UsageError, check_network_size
 from vecnn.cli.train import parse_layers
 from vecnn.equations import DERIVATIVES, equations, training_step_graph

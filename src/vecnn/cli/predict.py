@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from vecnn import io as model_io
-from vecnn.backend import xp
+from vecnn.backend.host import xp
 from vecnn.cli.common import Model, class_probabilities, load_model, parse_target
 from vecnn.cli.train import scores_for
 from vecnn.csvfile import Chunk, CSVReader, read_csv

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from vecnn import io as model_io
-from vecnn.backend import Array, xp
+from vecnn.backend.host import Array, xp
 from vecnn.cli.common import (
     UsageError,
     bold,

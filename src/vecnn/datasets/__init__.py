@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from importlib import resources
 from pathlib import Path
 
-from vecnn.backend import Array, xp
+from vecnn.backend.host import Array, xp
 from vecnn.csvfile import read_csv
 
 DIGITS = "digits.csv.gz"

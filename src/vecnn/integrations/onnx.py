@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from vecnn._version import __version__
-from vecnn.backend import Array, xp
+from vecnn.backend.host import Array, xp
 from vecnn.io import atomic_write_bytes, read
 from vecnn.nn import Activation, BatchNorm, Dense, Dropout, Sequential
 from vecnn.preprocessing import CategoricalFeature, NumericFeature, Preprocessor

@@ -45,7 +45,7 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from vecnn.backend import xp
+from vecnn.backend.host import xp
 from vecnn.data import TASKS as TASKS  # a network config's task is one of these (or null)
 
 MAGIC = b"VECNNMF\x00"

@@ -8,7 +8,7 @@ import math
 import re
 from typing import Any
 
-from vecnn.backend import xp
+from vecnn.backend.host import xp
 from vecnn.errors import ModelFormatError
 from vecnn.io.format import MAX_JSON_DEPTH
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vecnn._version import __version__
-from vecnn.backend import Array, xp
+from vecnn.backend.host import Array, xp
 from vecnn.errors import ModelFormatError
 from vecnn.io.format import (
     _EXPECTED_ERRORS,
@@ -268,7 +268,7 @@ def _build_network(
         raise ModelFormatError(f"the weights do not fit the architecture: {error}", shown) from None
     negative = [
         name
-        for name, array in network.named_buffers().items()
+        for name, array in network.state_dict().items()  # NumPy, whatever the backend
         if name.startswith("running_var[") and bool((array < 0).any())
     ]
     if negative:

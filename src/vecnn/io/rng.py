@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from vecnn.backend import xp
+from vecnn.backend.host import xp
 from vecnn.io.format import _EXPECTED_ERRORS, _check_json
 
 _BIT_GENERATORS = {"PCG64": xp.random.PCG64, "PCG64DXSM": xp.random.PCG64DXSM}

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from vecnn._version import __version__
-from vecnn.backend import xp
+from vecnn.backend.host import xp
 from vecnn.io.atomic import atomic_write
 from vecnn.io.format import (
     _CLASSES_DTYPE,

@@ -7,7 +7,7 @@ from typing import Any
 
 from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import xp
+from vecnn.backend import dtype_name, xp
 from vecnn.nn.dense import check_dtype
 from vecnn.nn.layer import Layer
 
@@ -73,5 +73,5 @@ class BatchNorm(Layer):
             "n": self.n_in,
             "momentum": self.momentum,
             "eps": self.eps,
-            "dtype": self.dtype.name,
+            "dtype": dtype_name(self.dtype),
         }

@@ -7,17 +7,15 @@ from typing import Any
 
 from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import xp
+from vecnn.backend import dtype_name, float_dtype, to_device, xp
 from vecnn.nn import init as initializers
 from vecnn.nn.activation import ACTIVATIONS, check_activation
 from vecnn.nn.layer import Layer, as_generator
 
 
 def check_dtype(dtype: Any) -> Any:
-    resolved = xp.dtype(dtype)
-    if resolved not in (xp.dtype(xp.float32), xp.dtype(xp.float64)):
-        raise ValueError(f"dtype must be float32 or float64; got {resolved}")
-    return resolved
+    """The backend's float32 or float64 for ``dtype``; ValueError for any other."""
+    return float_dtype(dtype)
 
 
 class Dense(Layer):
@@ -54,14 +52,16 @@ class Dense(Layer):
         make_W = initializers.resolve(init, self.activation)
         rng = as_generator(seed)
         self.params = {
-            "W": Tensor(make_W((n_out, n_in), rng, self.dtype), requires_grad=True, name="W"),
+            "W": Tensor(
+                make_W((n_out, n_in), rng, dtype_name(self.dtype)), requires_grad=True, name="W"
+            ),
             "b": Tensor(xp.zeros((n_out, 1), dtype=self.dtype), requires_grad=True, name="b"),
         }
 
     def reset_parameters(self, rng: Any) -> None:
         """Draw ``W`` afresh from ``rng`` with the layer's initializer; ``b`` back to zeros."""
         make_W = initializers.resolve(self.init, self.activation)
-        self.W.data[...] = make_W(self.W.shape, rng, self.dtype)
+        self.W.data[...] = to_device(make_W(self.W.shape, rng, dtype_name(self.dtype)))
         self.b.data[...] = 0
 
     @property
@@ -95,5 +95,5 @@ class Dense(Layer):
             "n_out": self.n_out,
             "activation": self.activation,
             "init": self.init,
-            "dtype": self.dtype.name,
+            "dtype": dtype_name(self.dtype),
         }

@@ -7,6 +7,8 @@ from typing import Any
 
 from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
+from vecnn.backend import dtype_name, to_device
+from vecnn.backend.host import xp as host_xp
 from vecnn.nn.layer import Layer, as_generator
 
 
@@ -35,13 +37,15 @@ class Dropout(Layer):
             return A_prev
         keep = 1.0 - self.rate
         data = A_prev.data if isinstance(A_prev, Tensor) else A_prev
+        dtype = host_xp.dtype(dtype_name(data.dtype))
+        # drawn on the host, so that a seed gives the same masks on every backend
         if self.global_batch is None:
-            drawn = self.rng.random(data.shape, dtype=data.dtype)
+            drawn = self.rng.random(data.shape, dtype=dtype)
         else:
             shape = (data.shape[0], self.global_batch.width)
-            drawn = self.rng.random(shape, dtype=data.dtype)[:, self.global_batch.columns]
-        mask = (drawn < keep) / data.dtype.type(keep)
-        return ops.mul(A_prev, mask.astype(data.dtype, copy=False))
+            drawn = self.rng.random(shape, dtype=dtype)[:, self.global_batch.columns]
+        mask = (drawn < keep) / dtype.type(keep)
+        return ops.mul(A_prev, to_device(mask.astype(dtype, copy=False)))
 
     def config(self) -> dict[str, Any]:
         return {"rate": self.rate}

@@ -3,7 +3,8 @@
 He (``Var = 2 / n[l-1]``) keeps the variance of ReLU-family activations steady through
 depth; Xavier/Glorot (``Var = 2 / (n[l-1] + n[l])``) does the same for tanh, sigmoid and
 linear units. Biases start at zero. Randomness comes from the ``numpy.random.Generator``
-passed in, never from global state.
+passed in, never from global state; they are drawn on the host (NumPy arrays), so a seed
+gives the same weights on every backend.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from vecnn.backend import Array, xp
+from vecnn.backend.host import Array, xp
 
 
 def he_normal(shape: tuple[int, int], rng: Any, dtype: Any) -> Array:

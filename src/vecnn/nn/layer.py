@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import Array, xp
+from vecnn.backend import Array
+from vecnn.backend.host import xp as host_xp
 
 
 def as_generator(seed: Any) -> Any:
     """A ``numpy.random.Generator`` from a seed (int or None) or the Generator itself."""
-    if isinstance(seed, xp.random.Generator):
+    if isinstance(seed, host_xp.random.Generator):
         return seed
     try:
         if isinstance(seed, bool):
             raise TypeError  # NumPy would take True as 1
-        return xp.random.default_rng(seed)
+        return host_xp.random.default_rng(seed)
     except (TypeError, ValueError):
         raise ValueError(
             f"seed must be None, a non-negative integer or a numpy.random.Generator; got {seed!r}"

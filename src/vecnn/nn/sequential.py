@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from vecnn import ops
+from vecnn.autodiff.flat import FlatParameters, ParameterList
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import Array, as_float_array, xp
+from vecnn.backend import Array, as_float_array, dtype_name, float_dtype, to_device, to_numpy, xp
 from vecnn.errors import ShapeError
 from vecnn.nn.activation import Activation
 from vecnn.nn.batchnorm import BatchNorm
@@ -21,23 +22,6 @@ LAYER_TYPES: dict[str, type[Layer]] = {
     "BatchNorm": BatchNorm,
 }
 """The closed registry from which model files rebuild layers: no other type is ever made."""
-
-
-def _gather(params: list[Tensor]) -> None:
-    """Lay the parameters of each dtype out in one flat array, in order (``p.data`` become
-    views of it, same values): optimizers then step them as one array, without moving them,
-    so a handle to ``p.data`` taken from now on stays the parameter's."""
-    by_dtype: dict[Any, list[Tensor]] = {}
-    for p in params:
-        by_dtype.setdefault(p.data.dtype, []).append(p)
-    for dtype, group in by_dtype.items():
-        flat = xp.empty(sum(p.data.size for p in group), dtype=dtype)
-        offset = 0
-        for p in group:
-            view = flat[offset : offset + p.data.size].reshape(p.data.shape)
-            xp.copyto(view, p.data)
-            p.data = view
-            offset += p.data.size
 
 
 class Sequential:
@@ -72,7 +56,9 @@ class Sequential:
         self._names = self._number_layers()
         self.sizes = self._check_sizes()
         self._check_output_end()
-        _gather(self.parameters())
+        self.flat = FlatParameters(self.parameters())
+        """The flat parameter and gradient buffers, one per dtype, that this network owns
+        (each parameter's ``data`` is a view); optimizers built on ``parameters()`` step them."""
 
     # --------------------------------------------------------------- construction
     @classmethod
@@ -173,7 +159,7 @@ class Sequential:
         for layer in self.layers:
             for tensor in layer.params.values():
                 return tensor.data.dtype
-        return xp.dtype(xp.float32)
+        return float_dtype("float32")
 
     def named_parameters(self) -> dict[str, Tensor]:
         """Every trained Tensor by its name in the notation (``W[1]``, ``b[1]``, …)."""
@@ -185,8 +171,17 @@ class Sequential:
         return named
 
     def parameters(self) -> list[Tensor]:
-        """The trained Tensors in order: ``W[1], b[1], …, W[L], b[L]``."""
-        return list(self.named_parameters().values())
+        """The trained Tensors in order: ``W[1], b[1], …, W[L], b[L]`` (a list that also
+        hands over the network's flat buffers to an optimizer built on it)."""
+        params = ParameterList(self.named_parameters().values())
+        params.flat = getattr(self, "flat", None)
+        return params
+
+    def flat_grads(self) -> list[Array]:
+        """The flat gradient buffers, one per dtype, after copying every parameter's
+        ``grad`` into them (each ``grad`` then is a view of its buffer): what data-parallel
+        training reduces, in place, before ``optimizer.step()``."""
+        return self.flat.gather_grads()
 
     def named_buffers(self) -> dict[str, Array]:
         """State that is saved but not trained (batch norm's running statistics)."""
@@ -339,6 +334,10 @@ class Sequential:
 
     def state_dict(self) -> dict[str, Array]:
         """Every saved array by name: parameters (``W[1]``, …) then buffers."""
+        return {name: to_numpy(array) for name, array in self._state_arrays().items()}
+
+    def _state_arrays(self) -> dict[str, Array]:
+        """``state_dict()`` as the backend's arrays, on the device."""
         state = {name: tensor.data for name, tensor in self.named_parameters().items()}
         state.update(self.named_buffers())
         return state
@@ -350,7 +349,7 @@ class Sequential:
         (with ``strict=False`` missing and unexpected names are allowed). Nothing is
         changed unless everything fits.
         """
-        targets = self.state_dict()
+        targets = self._state_arrays()
         problems = []
         missing = [name for name in targets if name not in state]
         unexpected = [name for name in state if name not in targets]
@@ -366,14 +365,17 @@ class Sequential:
                 problems.append(
                     f"{name}: expected shape {target.shape}, found {getattr(source, 'shape', None)}"
                 )
-            elif getattr(source, "dtype", None) != target.dtype:
-                problems.append(f"{name}: expected dtype {target.dtype}, found {source.dtype}")
+            elif dtype_name(getattr(source, "dtype", None)) != dtype_name(target.dtype):
+                problems.append(
+                    f"{name}: expected dtype {dtype_name(target.dtype)}, found "
+                    f"{dtype_name(source.dtype)}"
+                )
         if problems:
             raise ValueError("state does not fit the network: " + "; ".join(problems))
         for name, target in targets.items():
             if name in state:
-                xp.copyto(target, state[name])
+                target[...] = to_device(state[name])
 
     def copy_weights(self) -> dict[str, Array]:
         """A copy of ``state_dict()`` (for keeping the best weights during training)."""
-        return {name: array.copy() for name, array in self.state_dict().items()}
+        return {name: xp.asarray(array, copy=True) for name, array in self._state_arrays().items()}

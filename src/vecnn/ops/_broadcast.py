@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vecnn.backend import Array
+from vecnn.backend import Array, xp
 
 
 def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
@@ -18,4 +18,4 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     axes = tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
     )
-    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+    return xp.reshape(xp.sum(grad, axis=axes, keepdims=True), shape)

@@ -9,7 +9,7 @@ from typing import Any
 
 from vecnn.autodiff.function import Function
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import Array, xp
+from vecnn.backend import Array, float_dtype, xp
 from vecnn.errors import NoDerivativeError
 
 
@@ -63,7 +63,7 @@ class Relu(Function):
         return xp.maximum(z, 0)
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
-        return (dout * self.positive,)
+        return (xp.where(self.positive, dout, 0.0),)
 
 
 class LeakyRelu(Function):
@@ -75,7 +75,7 @@ class LeakyRelu(Function):
         self.alpha = alpha
 
     def forward(self, z: Array) -> Array:
-        self.slope = xp.where(z > 0, 1, self.alpha).astype(z.dtype, copy=False)
+        self.slope = xp.where(z > 0, xp.ones_like(z), self.alpha)
         return z * self.slope
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
@@ -132,7 +132,7 @@ class Step(Function):
         self.threshold = threshold
 
     def forward(self, a: Array) -> Array:
-        return (a >= self.threshold).astype(a.dtype)
+        return xp.astype(a >= self.threshold, a.dtype)
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
         raise NoDerivativeError(
@@ -152,15 +152,15 @@ class Cast(Function):
 
     def forward(self, a: Array) -> Array:
         self.input_dtype = a.dtype
-        return a.astype(self.dtype)
+        return xp.astype(a, self.dtype)
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
-        return (dout.astype(self.input_dtype),)
+        return (xp.astype(dout, self.input_dtype),)
 
 
 def cast(a: Any, dtype: Any) -> Tensor:
     """``a`` converted to ``dtype`` (float32 or float64), differentiably."""
-    return Cast.apply(a, dtype=xp.dtype(dtype))
+    return Cast.apply(a, dtype=float_dtype(dtype))
 
 
 def exp(a: Any) -> Tensor:

@@ -44,7 +44,7 @@ class Dense(Function):
         return (
             dZ @ self.A_prev.T if need_W else None,
             self.W.T @ dZ if need_A else None,
-            dZ.sum(axis=1, keepdims=True) if need_b else None,
+            xp.sum(dZ, axis=1, keepdims=True) if need_b else None,
         )
 
 
@@ -93,9 +93,9 @@ def _example_weights(sample_weight: Any, Z: Array, name: str) -> Array | None:
     m = Z.shape[1]
     if s.shape not in ((m,), (1, m)):
         raise ShapeError(f"{name}: sample_weight must be (m,) = ({m},) or (1, m); got {s.shape}")
-    s = s.reshape(1, m)
-    total = float(s.sum())
-    if not xp.isfinite(s).all() or (s < 0).any() or not total > 0:
+    s = xp.reshape(s, (1, m))
+    total = float(xp.sum(s))
+    if not bool(xp.all(xp.isfinite(s))) or bool(xp.any(s < 0)) or not total > 0:
         raise ValueError(
             f"{name}: sample_weight must be finite and non-negative with a positive sum"
         )
@@ -115,11 +115,11 @@ class _ExampleLoss(Function):
 
     def weigh(self, Z: Array) -> None:
         self.s = _example_weights(self.sample_weight, Z, self.name)
-        self.total = Z.shape[1] if self.s is None else self.s.sum()
+        self.total = Z.shape[1] if self.s is None else xp.sum(self.s)
 
     def mean(self, losses: Array) -> Array:
         """``Σ_i s_i Σ_k losses[k, i] / Σ s``, a 0-d array in the dtype of ``losses``."""
-        summed = losses.sum() if self.s is None else (losses * self.s).sum()
+        summed = xp.sum(losses) if self.s is None else xp.sum(losses * self.s)
         return xp.asarray(summed / self.total, dtype=losses.dtype)
 
     def scale(self, dout: Array) -> Array:

@@ -56,13 +56,13 @@ class BatchNormalize(Function):
                     f"estimate a variance; got m = {m}. Use a larger batch or call eval()"
                 )
             if self.sync is None:
-                mean = Z.mean(axis=1, keepdims=True)
+                mean = xp.mean(Z, axis=1, keepdims=True)
                 centered = Z - mean
-                var = (centered * centered).mean(axis=1, keepdims=True)
+                var = xp.mean(centered * centered, axis=1, keepdims=True)
             else:
-                mean = self.sync.allreduce_(Z.sum(axis=1, keepdims=True)) / m
+                mean = self.sync.allreduce_(xp.sum(Z, axis=1, keepdims=True)) / m
                 centered = Z - mean
-                var = self.sync.allreduce_((centered * centered).sum(axis=1, keepdims=True)) / m
+                var = self.sync.allreduce_(xp.sum(centered * centered, axis=1, keepdims=True)) / m
             momentum = self.momentum
             self.running_mean *= 1 - momentum
             self.running_mean += momentum * mean
@@ -86,8 +86,8 @@ class BatchNormalize(Function):
             if self.training:
                 m = dout.shape[1]
                 sums = (
-                    dZ_hat.sum(axis=1, keepdims=True),
-                    (dZ_hat * Z_hat).sum(axis=1, keepdims=True),
+                    xp.sum(dZ_hat, axis=1, keepdims=True),
+                    xp.sum(dZ_hat * Z_hat, axis=1, keepdims=True),
                 )
                 if self.sync is not None:
                     m = self.sync.width
@@ -97,8 +97,8 @@ class BatchNormalize(Function):
                 dZ = dZ_hat * self.inv_std
         return (
             dZ,
-            (dout * Z_hat).sum(axis=1, keepdims=True) if need_gamma else None,
-            dout.sum(axis=1, keepdims=True) if need_beta else None,
+            xp.sum(dout * Z_hat, axis=1, keepdims=True) if need_gamma else None,
+            xp.sum(dout, axis=1, keepdims=True) if need_beta else None,
         )
 
 

@@ -23,9 +23,11 @@ def _normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(normalized))
 
 
-def _expand(dout: Array, axes: tuple[int, ...], keepdims: bool) -> Array:
-    """``dout`` with the reduced axes put back as length-1 axes, ready to broadcast."""
-    return dout if keepdims else xp.expand_dims(dout, axes)
+def _expand(dout: Array, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> Array:
+    """``dout`` with the reduced axes of ``shape`` put back as length-1 axes, to broadcast."""
+    if keepdims:
+        return dout
+    return xp.reshape(dout, tuple(1 if axis in axes else n for axis, n in enumerate(shape)))
 
 
 class Sum(Function):
@@ -39,10 +41,10 @@ class Sum(Function):
     def forward(self, a: Array) -> Array:
         self.axes = _normalize_axes(self.axis, a.ndim)
         self.shape = a.shape
-        return a.sum(axis=self.axes, keepdims=self.keepdims)
+        return xp.sum(a, axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
-        return (xp.broadcast_to(_expand(dout, self.axes, self.keepdims), self.shape),)
+        return (xp.broadcast_to(_expand(dout, self.shape, self.axes, self.keepdims), self.shape),)
 
 
 class Mean(Function):
@@ -59,10 +61,10 @@ class Mean(Function):
         self.count = 1
         for axis in self.axes:
             self.count *= a.shape[axis]
-        return a.mean(axis=self.axes, keepdims=self.keepdims)
+        return xp.mean(a, axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
-        spread = _expand(dout, self.axes, self.keepdims) / self.count
+        spread = _expand(dout, self.shape, self.axes, self.keepdims) / self.count
         return (xp.broadcast_to(spread, self.shape),)
 
 
@@ -82,14 +84,15 @@ class Max(Function):
         if a.size == 0:
             raise ValueError(f"max of an empty tensor (shape {a.shape}) is undefined")
         self.axes = _normalize_axes(self.axis, a.ndim)
-        top = a.max(axis=self.axes, keepdims=True)
-        self.winners = a == top
-        return top if self.keepdims else top.squeeze(axis=self.axes)
+        self.shape = a.shape
+        top = xp.max(a, axis=self.axes, keepdims=True)
+        self.winners = xp.astype(a == top, a.dtype)
+        return top if self.keepdims else xp.squeeze(top, axis=self.axes)
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
-        ties = self.winners.sum(axis=self.axes, keepdims=True).astype(dout.dtype)
-        share = _expand(dout, self.axes, self.keepdims) / ties
-        return ((self.winners * share).astype(dout.dtype, copy=False),)
+        ties = xp.sum(self.winners, axis=self.axes, keepdims=True)
+        share = _expand(dout, self.shape, self.axes, self.keepdims) / ties
+        return (self.winners * share,)
 
 
 def sum(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:

@@ -21,14 +21,14 @@ class Reshape(Function):
     def forward(self, a: Array) -> Array:
         self.input_shape = a.shape
         try:
-            return a.reshape(self.shape)
-        except ValueError:
+            return xp.reshape(a, self.shape)
+        except (ValueError, TypeError):
             raise ShapeError(
                 f"reshape: cannot reshape {a.shape} ({a.size} entries) into {self.shape}"
             ) from None
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
-        return (dout.reshape(self.input_shape),)
+        return (xp.reshape(dout, self.input_shape),)
 
 
 class Transpose(Function):
@@ -40,21 +40,21 @@ class Transpose(Function):
         self.axes = axes
 
     def forward(self, a: Array) -> Array:
+        axes = tuple(reversed(range(a.ndim))) if self.axes is None else self.axes
         try:
-            out = a.transpose(self.axes)
-            if self.axes is not None:
-                self.axes = tuple(axis % a.ndim for axis in self.axes)
-            return out
-        except (ValueError, TypeError):
+            if sorted(axis % a.ndim for axis in axes) != list(range(a.ndim)):
+                raise ValueError
+            self.axes = tuple(axis % a.ndim for axis in axes)
+            return xp.permute_dims(a, self.axes)
+        except (ValueError, TypeError, IndexError):
             raise ShapeError(
                 f"transpose: axes {self.axes} are not a permutation of the {a.ndim} axes of "
                 f"a tensor of shape {a.shape}"
             ) from None
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
-        if self.axes is None:
-            return (dout.transpose(),)
-        return (dout.transpose(xp.argsort(self.axes)),)
+        inverse = tuple(sorted(range(len(self.axes)), key=self.axes.__getitem__))
+        return (xp.permute_dims(dout, inverse),)
 
 
 def _is_basic(index: Any) -> bool:

@@ -17,9 +17,9 @@ from vecnn.backend import Array, xp
 
 def log_softmax_and_softmax(z: Array, axis: int) -> tuple[Array, Array]:
     """``(log softmax(z), softmax(z))`` along ``axis``, from the shifted ``s = z − max z``."""
-    shifted = z - z.max(axis=axis, keepdims=True)
+    shifted = z - xp.max(z, axis=axis, keepdims=True)
     e = xp.exp(shifted)
-    total = e.sum(axis=axis, keepdims=True)
+    total = xp.sum(e, axis=axis, keepdims=True)
     return shifted - xp.log(total), e / total
 
 
@@ -32,13 +32,13 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, z: Array) -> Array:
-        e = xp.exp(z - z.max(axis=self.axis, keepdims=True))
-        self.out = e / e.sum(axis=self.axis, keepdims=True)
+        e = xp.exp(z - xp.max(z, axis=self.axis, keepdims=True))
+        self.out = e / xp.sum(e, axis=self.axis, keepdims=True)
         return self.out
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
         s = self.out
-        return (s * (dout - (dout * s).sum(axis=self.axis, keepdims=True)),)
+        return (s * (dout - xp.sum(dout * s, axis=self.axis, keepdims=True)),)
 
 
 class LogSoftmax(Function):
@@ -54,7 +54,7 @@ class LogSoftmax(Function):
         return out
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
-        return (dout - self.probs * dout.sum(axis=self.axis, keepdims=True),)
+        return (dout - self.probs * xp.sum(dout, axis=self.axis, keepdims=True),)
 
 
 def softmax(z: Any, axis: int = 0) -> Tensor:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -66,60 +65,29 @@ class Adam(Optimizer):
     def _state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
         return ("v", "s")
 
-    def _rule(
-        self, W: Array, dW: Array, state: dict[str, Array], t: int, scratch: tuple[Array, ...]
-    ) -> None:
-        self._adam(W, dW, state, t, scratch, l2=self.weight_decay, shrink=1.0)
+    def _rule(self, W: Array, g: Array, state: dict[str, Array], t: int) -> None:
+        self._adam(W, g, state, t, l2=self.weight_decay, decay=0.0)
 
     def _adam(
-        self,
-        W: Array,
-        dW: Array,
-        state: dict[str, Array],
-        t: int,
-        scratch: tuple[Array, ...],
-        l2: float,
-        shrink: float,
+        self, W: Array, g: Array, state: dict[str, Array], t: int, l2: float, decay: float
     ) -> None:
-        """``W ← shrink·W``, then the Adam step with ``dW + l2·W``, as ``W``'s ``t``-th update.
+        """``W ← W − decay·W``, then the Adam step with ``g + l2·W``, as ``W``'s ``t``-th
+        update (Adam: ``decay = 0``; AdamW: ``l2 = 0``).
 
-        One compiled pass when the kernels are on (``vecnn.backend.kernels``), else the
-        NumPy calls below, which are the reference: both do the same operations in order.
+        The lines below are the rule; a compiled kernel (``vecnn.backend.kernels``: Numba
+        on NumPy, an element-wise CUDA kernel on CuPy) may do the same operations in the
+        same order in one pass instead.
         """
-        beta1, beta2 = self.betas
-        step_size = self.lr / (1.0 - beta1**t)
-        inv_sqrt_bc2 = 1.0 / math.sqrt(1.0 - beta2**t)
+        (β1, β2), α, ε = self.betas, self.lr, self.eps
         v, s = state["v"], state["s"]
-        scalars = (
-            beta1,
-            beta2,
-            1.0 - beta1,
-            1.0 - beta2,
-            step_size,
-            inv_sqrt_bc2,
-            self.eps,
-            l2,
-            shrink,
-        )
-        if kernels.adam(W, dW, v, s, scalars):
+        if kernels.adam(W, g, v, s, (β1, β2, α, ε, l2, decay, 1 - β1**t, 1 - β2**t)):
             return
-        a, b = scratch
-        if shrink != 1.0:
-            W *= shrink
+        if decay:
+            W -= decay * W
         if l2:
-            xp.multiply(W, l2, out=a)
-            a += dW
-            dW = a
-        v *= beta1
-        xp.multiply(dW, 1.0 - beta1, out=b)
-        v += b
-        s *= beta2
-        xp.multiply(dW, dW, out=b)
-        b *= 1.0 - beta2
-        s += b
-        xp.sqrt(s, out=b)
-        b *= inv_sqrt_bc2
-        b += self.eps
-        xp.divide(v, b, out=b)
-        b *= step_size
-        W -= b
+            g = g + l2 * W
+        v[...] = β1 * v + (1 - β1) * g
+        s[...] = β2 * s + (1 - β2) * (g * g)
+        v_hat = v / (1 - β1**t)
+        s_hat = s / (1 - β2**t)
+        W -= α * v_hat / (xp.sqrt(s_hat) + ε)

@@ -36,8 +36,5 @@ class AdamW(Adam):
             params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm
         )
 
-    def _rule(
-        self, W: Array, dW: Array, state: dict[str, Array], t: int, scratch: tuple[Array, ...]
-    ) -> None:
-        shrink = 1.0 - self.lr * self.weight_decay if self.weight_decay else 1.0
-        self._adam(W, dW, state, t, scratch, l2=0.0, shrink=shrink)
+    def _rule(self, W: Array, g: Array, state: dict[str, Array], t: int) -> None:
+        self._adam(W, g, state, t, l2=0.0, decay=self.lr * self.weight_decay)

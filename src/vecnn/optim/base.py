@@ -19,12 +19,13 @@ index is the parameter's position in ``optimizer.params``. ``load_state_dict`` r
 the hyperparameters (``lr`` included, as PyTorch does), the step counts and the arrays,
 after checking all of them; nothing changes when a check fails.
 
-Layout: the optimizer gathers the parameters of each dtype into one contiguous buffer
-(``p.data`` becomes a view of it, same values) and keeps its state the same way, so that
-a step is one rule applied to a few long arrays instead of one per parameter: fewer
-calls, and one pass of a compiled kernel where Numba is installed. A parameter whose
-``data`` was replaced since, or a step where some parameters have no gradient, is handled
-one parameter at a time, with the same rule.
+Layout: the parameters of each dtype live in one flat buffer with a flat gradient
+buffer beside it (``vecnn.autodiff.flat``). A network owns these buffers and hands them
+over with ``network.parameters()``; over other tensors the optimizer lays them out itself
+(``p.data`` becomes a view, same values). The state is kept the same way, so a step is the
+rule applied once to a few long arrays; a parameter whose ``data`` was replaced since, or
+a step where some parameters have no gradient, is handled one parameter at a time, with
+the same rule.
 """
 
 from __future__ import annotations
@@ -33,12 +34,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from vecnn.autodiff import Tensor, no_grad
-from vecnn.backend import Array, xp
+from vecnn.autodiff.flat import FlatParameters
+from vecnn.backend import Array, host, to_device, to_numpy, xp
 from vecnn.optim import _checks
 from vecnn.optim.clip import clip_arrays
-
-_SCRATCH = 2
-"""Scratch buffers per dtype, each as large as the largest parameter, shared by all."""
 
 
 class Optimizer:
@@ -57,10 +56,14 @@ class Optimizer:
     clip_norm: float | None
 
     def __init__(self, params: Iterable[Tensor], **hyper: Any) -> None:
+        flat = getattr(params, "flat", None)
         self.params = _check_params(type(self).__name__, params)
         self._shapes = [p.data.shape for p in self.params]
         self._steps = [0] * len(self.params)
-        self._groups = _flatten(self.params)
+        if not isinstance(flat, FlatParameters) or not flat.owns(self.params):
+            flat = FlatParameters(self.params)
+        self.flat = flat
+        """The flat parameter and gradient buffers this optimizer steps (one per dtype)."""
         self._set_hyper(self._check_hyper(hyper))
         self._state: dict[str, list[Array]] = {}
         self._allocate_state()
@@ -105,10 +108,12 @@ class Optimizer:
         """Zeroed state arrays: one flat buffer per group and name, with per-parameter views."""
         names = self._state_names(self._hyper())
         self._state = {name: [None] * len(self.params) for name in names}
-        for group in self._groups:
-            group.state = {name: xp.zeros(group.size, dtype=group.dtype) for name in names}
+        self._flat_state = []
+        for group in self.flat.groups:
+            state = {name: xp.zeros((group.size,), dtype=group.dtype) for name in names}
+            self._flat_state.append(state)
             for name in names:
-                for i, view in zip(group.indices, group.views_of(group.state[name]), strict=True):
+                for i, view in zip(group.indices, group.views_of(state[name]), strict=True):
                     self._state[name][i] = view
 
     # ------------------------------------------------------------------------ steps
@@ -133,51 +138,41 @@ class Optimizer:
                     f"{self._shapes[i]} when the optimizer was made; now its data is "
                     f"{w.shape} and its grad {g.shape}"
                 )
-            active.append((i, w, g))
+            active.append(i)
         if not active:
             return
-        if self.clip_norm is not None:
-            clip_arrays([g for _, _, g in active], self.clip_norm)
-        by_index = {i: (w, g) for i, w, g in active}
         with no_grad():
-            for group in self._groups:
-                members = [i for i in group.indices if i in by_index]
-                if members and self._flat_step_possible(group, members):
-                    for i, flat in zip(group.indices, group.grad_views, strict=True):
-                        xp.copyto(flat, by_index[i][1])
-                    t = self._steps[members[0]] + 1
-                    self._rule(group.data, group.grad, dict(group.state), t, group.scratch)
-                    continue
-                for i in members:
-                    W, dW = by_index[i]
+            if self._flat_step_possible(active):
+                grads = self.flat.gather_grads()
+                if self.clip_norm is not None:
+                    clip_arrays(grads, self.clip_norm)
+                t = self._steps[0] + 1
+                for group, state in zip(self.flat.groups, self._flat_state, strict=True):
+                    self._rule(group.data, group.grad, state, t)
+            else:
+                if self.clip_norm is not None:
+                    clip_arrays([self.params[i].grad for i in active], self.clip_norm)
+                for i in active:
                     state = {name: arrays[i] for name, arrays in self._state.items()}
-                    scratch = tuple(
-                        view.reshape(-1)[: W.size].reshape(W.shape) for view in group.scratch
-                    )
-                    self._rule(W, dW, state, self._steps[i] + 1, scratch)
-        for i, _, _ in active:
+                    self._rule(self.params[i].data, self.params[i].grad, state, self._steps[i] + 1)
+        for i in active:
             self._steps[i] += 1
 
-    def _flat_step_possible(self, group: _Group, members: list[int]) -> bool:
-        """True when the whole group can take one step on its flat buffers."""
-        if len(members) != len(group.indices):
-            return False
-        if len({self._steps[i] for i in members}) != 1:
-            return False
-        return all(
-            self.params[i].data is view
-            for i, view in zip(group.indices, group.data_views, strict=True)
+    def _flat_step_possible(self, active: list[int]) -> bool:
+        """True when every parameter has a gradient, all have had the same number of
+        updates and all still hold their views of the flat buffers."""
+        return (
+            len(active) == len(self.params)
+            and len(set(self._steps)) == 1
+            and self.flat.owns(self.params)
         )
 
-    def _rule(
-        self, W: Array, dW: Array, state: dict[str, Array], t: int, scratch: tuple[Array, ...]
-    ) -> None:
+    def _rule(self, W: Array, g: Array, state: dict[str, Array], t: int) -> None:
         """Apply the update rule to ``W`` in place, as its ``t``-th update.
 
-        ``dW`` is the gradient (never written), ``state`` the rule's arrays for these
-        entries (updated in place), ``scratch`` two buffers of ``W``'s shape for
-        temporaries. ``W`` is either one parameter or a group's flat buffer: the rule is
-        element-wise, so both give the same numbers.
+        ``g`` is the gradient (never written), ``state`` the rule's arrays for these
+        entries (updated in place). ``W`` is either one parameter or a flat buffer of
+        several: the rule is element-wise, so both give the same numbers.
         """
         raise NotImplementedError
 
@@ -189,7 +184,7 @@ class Optimizer:
             "hyper": self._hyper(),
             "steps": list(self._steps),
             "arrays": {
-                f"{name}.{i}": array.copy()
+                f"{name}.{i}": host.xp.array(to_numpy(array))
                 for name, arrays in self._state.items()
                 for i, array in enumerate(arrays)
             },
@@ -214,7 +209,7 @@ class Optimizer:
         names = self._state_names(hyper)
         expected = tuple(f"{name}.{i}" for name in names for i in range(len(self.params)))
         _checks.exact_keys(owner, "arrays", state["arrays"], expected)
-        arrays = {key: xp.asarray(state["arrays"][key]) for key in expected}
+        arrays = {key: host.xp.asarray(to_numpy(state["arrays"][key])) for key in expected}
         for key, array in arrays.items():
             shape = self._shapes[int(key.rsplit(".", 1)[1])]
             if array.shape != shape:
@@ -229,7 +224,7 @@ class Optimizer:
         self._allocate_state()
         for name, buffers in self._state.items():
             for i, buffer in enumerate(buffers):
-                xp.copyto(buffer, arrays[f"{name}.{i}"], casting="same_kind")
+                buffer[...] = xp.astype(to_device(arrays[f"{name}.{i}"]), buffer.dtype)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle as parameters and ``state_dict()``: the flat buffers are rebuilt on load
@@ -279,70 +274,3 @@ def _check_params(owner: str, params: Iterable[Tensor]) -> list[Tensor]:
             raise ValueError(f"{owner}: params[{i}] ({p.name or 'unnamed'}) appears twice")
         seen.add(id(p))
     return params
-
-
-class _Group:
-    """The parameters of one dtype, gathered in one flat buffer ``data``.
-
-    ``data_views[k]`` is the view of ``data`` that parameter ``indices[k]`` holds as its
-    ``.data``; ``grad`` collects their gradients for a flat step; ``state`` holds the
-    optimizer's flat state arrays; ``scratch`` two flat buffers for temporaries.
-    """
-
-    def __init__(self, params: list[Tensor], indices: list[int]) -> None:
-        self.indices = indices
-        self.shapes = [params[i].data.shape for i in indices]
-        self.dtype = params[indices[0]].data.dtype
-        sizes = [params[i].data.size for i in indices]
-        self.offsets = [0]
-        for size in sizes:
-            self.offsets.append(self.offsets[-1] + size)
-        self.size = self.offsets[-1]
-        arrays = [params[i].data for i in indices]
-        shared = _shared_buffer(arrays, self.offsets)
-        if shared is not None:  # already laid out so (a network gathers its parameters)
-            self.data, self.data_views = shared, arrays
-        else:
-            self.data = xp.empty(self.size, dtype=self.dtype)
-            self.data_views = self.views_of(self.data)
-            for i, view in zip(indices, self.data_views, strict=True):
-                xp.copyto(view, params[i].data)
-                params[i].data = view
-        self.grad = xp.empty(self.size, dtype=self.dtype)
-        self.grad_views = self.views_of(self.grad)
-        self.scratch = tuple(xp.empty(self.size, dtype=self.dtype) for _ in range(_SCRATCH))
-        self.state: dict[str, Array] = {}
-
-    def views_of(self, flat: Array) -> list[Array]:
-        """Per-parameter views (in their shapes) of a flat array laid out like ``data``."""
-        return [
-            flat[begin:end].reshape(shape)
-            for begin, end, shape in zip(self.offsets, self.offsets[1:], self.shapes, strict=False)
-        ]
-
-
-def _shared_buffer(arrays: list[Array], offsets: list[int]) -> Array | None:
-    """The flat array that ``arrays`` are consecutive views of (in order, from its start
-    to its end), or None: then the parameters are moved into a new buffer."""
-    base = arrays[0].base
-    if type(base) is not type(arrays[0]):  # None, or the bytes an unpickled array views
-        return None
-    if base.ndim != 1 or base.dtype != arrays[0].dtype or base.size != offsets[-1]:
-        return None
-    start = base.__array_interface__["data"][0]
-    for array, offset in zip(arrays, offsets, strict=False):
-        if (
-            array.base is not base
-            or not array.flags.c_contiguous
-            or array.__array_interface__["data"][0] != start + offset * base.itemsize
-        ):
-            return None
-    return base
-
-
-def _flatten(params: list[Tensor]) -> list[_Group]:
-    """One ``_Group`` per dtype; each parameter's ``data`` becomes a view of its group."""
-    by_dtype: dict[Any, list[int]] = {}
-    for i, p in enumerate(params):
-        by_dtype.setdefault(p.data.dtype, []).append(i)
-    return [_Group(params, indices) for indices in by_dtype.values()]

@@ -37,7 +37,8 @@ def clip_arrays(grads: Sequence[Array], max_norm: float) -> float:
     """``clip_grad_norm`` on the gradient arrays themselves (the optimizers' step uses it)."""
     total = 0.0
     for g in grads:
-        total += float(xp.vdot(g, g))
+        flat = xp.reshape(g, (-1,))
+        total += float(xp.vecdot(flat, flat))
     total_norm = math.sqrt(total)
     coef = max_norm / (total_norm + 1e-6)
     if coef < 1.0:

@@ -53,22 +53,10 @@ class RMSProp(Optimizer):
     def _state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
         return ("s",)
 
-    def _rule(
-        self, W: Array, dW: Array, state: dict[str, Array], t: int, scratch: tuple[Array, ...]
-    ) -> None:
-        lr, rho, eps, wd = self.lr, self.rho, self.eps, self.weight_decay
-        a, b = scratch
-        if wd:
-            xp.multiply(W, wd, out=a)
-            a += dW
-            dW = a
+    def _rule(self, W: Array, g: Array, state: dict[str, Array], t: int) -> None:
+        α, ρ, ε, λ = self.lr, self.rho, self.eps, self.weight_decay
+        if λ:
+            g = g + λ * W
         s = state["s"]
-        s *= rho
-        xp.multiply(dW, dW, out=b)
-        b *= 1.0 - rho
-        s += b
-        xp.sqrt(s, out=b)
-        b += eps
-        xp.divide(dW, b, out=b)
-        b *= lr
-        W -= b
+        s[...] = ρ * s + (1 - ρ) * (g * g)
+        W -= α * g / (xp.sqrt(s) + ε)

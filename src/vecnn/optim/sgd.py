@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from vecnn.autodiff import Tensor
-from vecnn.backend import Array, xp
+from vecnn.backend import Array
 from vecnn.optim import _checks
 from vecnn.optim.base import Optimizer
 
@@ -70,24 +70,12 @@ class SGD(Optimizer):
     def _state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
         return ("v",) if hyper["momentum"] > 0.0 else ()
 
-    def _rule(
-        self, W: Array, dW: Array, state: dict[str, Array], t: int, scratch: tuple[Array, ...]
-    ) -> None:
-        lr, mu, wd = self.lr, self.momentum, self.weight_decay
-        a, b = scratch
-        if wd:
-            xp.multiply(W, wd, out=a)
-            a += dW
-            dW = a
-        if "v" in state:
+    def _rule(self, W: Array, g: Array, state: dict[str, Array], t: int) -> None:
+        α, μ, λ = self.lr, self.momentum, self.weight_decay
+        if λ:
+            g = g + λ * W
+        if μ:
             v = state["v"]
-            v *= mu
-            v += dW
-            if self.nesterov:
-                xp.multiply(v, mu, out=b)
-                b += dW
-                dW = b
-            else:
-                dW = v
-        xp.multiply(dW, lr, out=b)
-        W -= b
+            v[...] = μ * v + g
+            g = g + μ * v if self.nesterov else v
+        W -= α * g

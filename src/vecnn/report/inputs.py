@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from vecnn.backend import Array, xp
+from vecnn.backend.host import Array, xp
 from vecnn.errors import ShapeError
 from vecnn.report.spec import DecisionRegions
 from vecnn.train import History

@@ -12,7 +12,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize
 from matplotlib.figure import Figure
 
-from vecnn.backend import Array, to_numpy, xp
+from vecnn.backend import to_numpy
+from vecnn.backend.host import Array, xp
 from vecnn.errors import ShapeError
 from vecnn.metrics import confusion_matrix, r2_score
 from vecnn.report.spec import GRID_POINTS, MAX_PANELS, MAX_SCATTER, DecisionRegions

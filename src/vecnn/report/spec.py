@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from vecnn.backend import Array
+from vecnn.backend.host import Array
 from vecnn.data import TASKS as TASKS  # the values ``write_report``'s ``task`` takes
 
 HISTORY_ROWS = 50

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from vecnn.backend import Array
+from vecnn.backend.host import Array
 from vecnn.report.files import _prepare_directory, _write
 from vecnn.report.inputs import _check_decision, _history_series, _label_pair, _value_pair
 from vecnn.report.page import _html

@@ -11,6 +11,7 @@ then ``apply_step``.
 
 from __future__ import annotations
 
+import copy
 import math
 import sys
 import time
@@ -20,7 +21,8 @@ from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 from vecnn.autodiff.mode import no_grad
-from vecnn.backend import Array, errstate, xp
+from vecnn.backend import Array, dtype_name, errstate, to_device, xp
+from vecnn.backend.host import xp as host_xp
 from vecnn.data import (
     Task,
     check_sample_weight,
@@ -157,8 +159,8 @@ def _correct(output: Array, Y: Array, task: Task, threshold: float | Array = 0.5
     if task == "binary":
         return int(xp.count_nonzero((output >= threshold) == (Y >= 0.5)))
     if task == "multiclass":
-        return int(xp.count_nonzero(output.argmax(axis=0) == Y.argmax(axis=0)))
-    return int(xp.count_nonzero(((output >= threshold) == (Y >= 0.5)).all(axis=0)))
+        return int(xp.count_nonzero(xp.argmax(output, axis=0) == xp.argmax(Y, axis=0)))
+    return int(xp.count_nonzero(xp.all((output >= threshold) == (Y >= 0.5), axis=0)))
 
 
 def evaluate_arrays(
@@ -177,6 +179,7 @@ def evaluate_arrays(
     network.eval()
     try:
         with no_grad():
+            Y = to_device(Y)
             output = network.logits(X) if loss.takes_logits else network.forward(X)
             cost = loss(output, Y, sample_weight).item()
     finally:
@@ -198,7 +201,7 @@ def fit(
     epochs: int = 10,
     batch_size: int | None = 32,
     shuffle: bool = True,
-    seed: int | xp.random.Generator | None = None,
+    seed: int | host_xp.random.Generator | None = None,
     validation_data: tuple[Any, ...] | None = None,
     validation_split: float = 0.0,
     early_stopping: int | EarlyStopping | None = None,
@@ -265,7 +268,7 @@ def fit(
     if classes is None and network._task in ("binary", "multiclass"):
         classes = network.classes_
     loss_fn = get_loss(loss, network.output_activation)
-    X = check_X(X, network.n_features, dtype=network.dtype)
+    X = check_X(X, network.n_features, dtype=dtype_name(network.dtype))
     m = X.shape[1]
     targets = encode_targets(Y, m, network.n_outputs, loss_fn.name, classes)
     weights = check_sample_weight(sample_weight, m)
@@ -274,7 +277,7 @@ def fit(
     if seed is not None:
         network.set_rng(rng)
 
-    data = Examples(X, targets.matrix, weights, network.dtype)
+    data = Examples(X, targets.matrix, weights, dtype_name(network.dtype))
     validation = None
     if validation_data is not None:
         validation = _validation_examples(network, loss_fn, validation_data, targets.classes)
@@ -354,12 +357,21 @@ class Examples:
     ``X_rows (m, n[0])`` and ``Y_rows (m, n[L])`` are the transposes of ``X (n[0], m)`` and
     ``Y (n[L], m)``: a mini-batch is a gather of rows, and its transposed view is the
     ``(n, m_b)`` matrix of the notation, with no further copy. ``weights (m,)`` or None.
+    Made on the host from NumPy arrays; ``on_device()`` moves them, once per ``fit``.
     """
 
     def __init__(self, X: Array, Y: Array, weights: Array | None, dtype: Any) -> None:
-        self.X_rows = xp.ascontiguousarray(X.T, dtype=dtype)
-        self.Y_rows = xp.ascontiguousarray(Y.T, dtype=dtype)
+        self.X_rows = host_xp.ascontiguousarray(X.T, dtype=dtype)
+        self.Y_rows = host_xp.ascontiguousarray(Y.T, dtype=dtype)
         self.weights = weights
+
+    def on_device(self) -> Examples:
+        """The same examples as arrays of the backend, on its device."""
+        moved = copy.copy(self)
+        moved.X_rows, moved.Y_rows = to_device(self.X_rows), to_device(self.Y_rows)
+        if self.weights is not None:
+            moved.weights = to_device(self.weights.astype(self.X_rows.dtype, copy=False))
+        return moved
 
     @property
     def m(self) -> int:
@@ -369,12 +381,14 @@ class Examples:
         """``(X, Y, s)`` of the examples ``index`` (all when None) as ``(n, m_b)`` columns."""
         if index is None:
             return self.X_rows.T, self.Y_rows.T, self.weights
-        s = None if self.weights is None else self.weights[index]
-        return self.X_rows[index].T, self.Y_rows[index].T, s
+        index = to_device(index)
+        s = None if self.weights is None else xp.take(self.weights, index, axis=0)
+        return xp.take(self.X_rows, index, axis=0).T, xp.take(self.Y_rows, index, axis=0).T, s
 
     def subset(self, index: Array) -> Examples:
-        X, Y, s = self.columns(index)
-        return Examples(X, Y, s, self.X_rows.dtype)
+        """The examples ``index``, on the host (before the data cross to the device)."""
+        s = None if self.weights is None else self.weights[index]
+        return Examples(self.X_rows[index].T, self.Y_rows[index].T, s, self.X_rows.dtype)
 
 
 def _validation_examples(
@@ -386,11 +400,11 @@ def _validation_examples(
             "validation_data must be a pair (X_val, Y_val) or a triple (X_val, Y_val, s_val)"
         )
     X_val, Y_val, *s_val = validation_data
-    X_val = check_X(X_val, network.n_features, dtype=network.dtype, name="X_val")
+    X_val = check_X(X_val, network.n_features, dtype=dtype_name(network.dtype), name="X_val")
     m_val = X_val.shape[1]
     Y_val = encode_targets(Y_val, m_val, network.n_outputs, loss.name, classes).matrix
     weights = check_sample_weight(s_val[0], m_val, "s_val") if s_val else None
-    return Examples(X_val, Y_val, weights, network.dtype)
+    return Examples(X_val, Y_val, weights, dtype_name(network.dtype))
 
 
 @dataclass
@@ -421,7 +435,7 @@ class TrainingRun:
     task: Task
     batch_size: int | None
     shuffle: bool
-    rng: xp.random.Generator
+    rng: host_xp.random.Generator
     l2: float
     callbacks: list[Callback]
     verbose: int
@@ -436,6 +450,9 @@ class TrainingRun:
         network.history_ = self.history
         network.optimizer_ = self.optimizer
         self.weights = [p for name, p in network.named_parameters().items() if name[0] == "W"]
+        self.data = self.data.on_device()  # the one crossing of the training data
+        if self.validation is not None:
+            self.validation = self.validation.on_device()
         self.threshold = network.output_threshold(self.loss.takes_logits)
         # batch norm estimates a variance: a last batch of one example joins the one before
         self.smallest_batch = 2 if any(isinstance(x, BatchNorm) for x in network.layers) else 1
@@ -479,7 +496,7 @@ class TrainingRun:
             if self.parallel is not None:
                 self.train_shard(X_b, Y_b, s_b, totals)
                 continue
-            if s_b is not None and not s_b.any():
+            if s_b is not None and not bool(xp.any(s_b)):
                 continue  # every example of the batch weighs 0: nothing to learn from it
             totals.examples += X_b.shape[1]
             cost, output = self.compute_gradients(X_b, Y_b, s_b)
@@ -513,7 +530,7 @@ class TrainingRun:
             m = parallel.examples
         indices = list(minibatches(m, batch_size, self.rng, self.shuffle))
         if len(indices) > 1 and len(indices[-1]) < self.smallest_batch:
-            indices[-2:] = [xp.concatenate(indices[-2:])]
+            indices[-2:] = [host_xp.concatenate(indices[-2:])]
         for index in indices:
             yield self.data.columns(index if parallel is None else parallel.shard(index))
 
@@ -526,10 +543,10 @@ class TrainingRun:
         """
         network, loss = self.network, self.loss
         if self.buffers:
-            self.buffers_before = [buffer.copy() for buffer in self.buffers]
+            self.buffers_before = [xp.asarray(b, copy=True) for b in self.buffers]
         output = network.logits(X_b) if loss.takes_logits else network.forward(X_b)
         J = loss(output, Y_b, s_b)
-        m_b = X_b.shape[1] if s_b is None else float(s_b.sum())
+        m_b = X_b.shape[1] if s_b is None else float(xp.sum(s_b))
         penalty = l2_penalty(self.weights, self.l2, m_b)
         if penalty is not None:
             J = J + penalty
@@ -622,7 +639,7 @@ class TrainingRun:
     def diverged(self, what: str) -> TrainingDivergedError:
         """The error for a step that diverged; batch norm's statistics as before that step."""
         for buffer, before in zip(self.buffers, self.buffers_before, strict=False):
-            xp.copyto(buffer, before)  # the failing step leaves no trace
+            buffer[...] = before  # the failing step leaves no trace
         where = f"{what} at epoch {self.epoch + 1}, step {self.step + 1}"
         return TrainingDivergedError(
             f"{where}: training stopped before that step changed the weights. Try a lower "
@@ -637,7 +654,7 @@ def _finite_gradients(optimizer: Optimizer) -> bool:
     make the sum non-finite)."""
     for p in optimizer.params:
         g = p.grad
-        if g is not None and not math.isfinite(float(g.sum())) and not xp.isfinite(g).all():
+        if g is not None and not math.isfinite(float(xp.sum(g))) and not xp.all(xp.isfinite(g)):
             return False  # (a sum of finite values can overflow: then the closer look passes)
     return True
 

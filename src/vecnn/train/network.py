@@ -8,7 +8,8 @@ from typing import Any
 
 from vecnn import metrics
 from vecnn.autodiff.mode import no_grad
-from vecnn.backend import Array, xp
+from vecnn.backend import dtype_name, to_numpy
+from vecnn.backend.host import Array, xp
 from vecnn.data import TASKS, Task, check_X, encode_targets
 from vecnn.losses import get_loss
 from vecnn.nn.dropout import Dropout
@@ -95,12 +96,12 @@ class Network(Sequential):
         For a sigmoid output, row k is P(class k) of unit k (with one unit, P of the
         second class); for a softmax each column sums to 1.
         """
-        X = check_X(X, self.n_features, dtype=self.dtype)
+        X = check_X(X, self.n_features, dtype=dtype_name(self.dtype))
         was_training = self.training
         self.eval()
         try:
             with no_grad():
-                return self.forward(X).data
+                return to_numpy(self.forward(X).data)
         finally:
             self.train(was_training)
 
@@ -151,11 +152,11 @@ class Network(Sequential):
         match), ``f1_macro``, ``log_loss``; regression ``r2``, ``mse``, ``mae``.
         """
         loss_fn = get_loss(loss, self.output_activation)
-        X = check_X(X, self.n_features, dtype=self.dtype)
+        X = check_X(X, self.n_features, dtype=dtype_name(self.dtype))
         task = self.task
         known = self.classes_ if task in ("binary", "multiclass") else None
         targets = encode_targets(Y, X.shape[1], self.n_outputs, loss_fn.name, known)
-        cost = evaluate_arrays(self, loss_fn, X, targets.matrix.astype(self.dtype), task)["loss"]
+        cost = evaluate_arrays(self, loss_fn, X, targets.matrix.astype(X.dtype), task)["loss"]
         proba = self.predict_proba(X)
         predicted = self._predict_from(proba)
         truth = targets.matrix

@@ -8,7 +8,7 @@ from numbers import Integral
 from typing import Any, NamedTuple
 
 from vecnn.autodiff.mode import no_grad
-from vecnn.backend import Array, xp
+from vecnn.backend.host import Array, xp
 from vecnn.data import check_sample_weight
 from vecnn.integrations.sklearn._checks import (
     _FLOATS,

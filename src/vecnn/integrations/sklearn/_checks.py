@@ -6,7 +6,7 @@ import math
 from numbers import Integral, Real
 from typing import Any
 
-from vecnn.backend import Array, xp
+from vecnn.backend.host import Array, xp
 from vecnn.integrations.sklearn._compat import (
     check_random_state,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vecnn.backend import Array, xp
+from vecnn.backend.host import Array, xp
 from vecnn.integrations.sklearn._base import _VecnnMLP
 from vecnn.integrations.sklearn._checks import (
     HEADS,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vecnn.autodiff.mode import no_grad
-from vecnn.backend import Array, xp
+from vecnn.backend.host import Array, xp
 from vecnn.train import Callback, Network
 
 

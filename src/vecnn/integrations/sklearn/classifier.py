@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from vecnn.backend import Array
+from vecnn.backend.host import Array
 from vecnn.integrations.sklearn._base import Architecture
 from vecnn.integrations.sklearn._checks import _check_real
 from vecnn.integrations.sklearn._classifier import _VecnnClassifier
