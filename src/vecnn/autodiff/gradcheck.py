@@ -74,16 +74,15 @@ def _finite_differences(
     """``(f(x + eps) − f(x − eps)) / (2 eps)`` for every entry of ``inputs[index]``."""
     data = inputs[index].data
     numeric = xp.zeros_like(data)
-    flat_data, flat_numeric = xp.reshape(data, (-1,)), xp.reshape(numeric, (-1,))
     with no_grad():
-        for k in range(flat_data.size):
-            saved = flat_data[k]
-            flat_data[k] = saved + eps
+        for k in host.xp.ndindex(data.shape):
+            saved = data[k]
+            data[k] = saved + eps
             plus = f(*inputs).item()
-            flat_data[k] = saved - eps
+            data[k] = saved - eps
             minus = f(*inputs).item()
-            flat_data[k] = saved
-            flat_numeric[k] = (plus - minus) / (2 * eps)
+            data[k] = saved
+            numeric[k] = (plus - minus) / (2 * eps)
     return numeric
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from vecnn.autodiff.anomaly import check_finite_result, is_anomaly_enabled
-from vecnn.backend import Array, as_float_array, host, is_fresh, to_numpy, xp
+from vecnn.backend import Array, as_float_array, copy, host, is_fresh, to_numpy, xp
 from vecnn.errors import GraphReleasedError
 
 
@@ -44,7 +44,7 @@ class Tensor:
     ) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        self.data: Array = xp.asarray(as_float_array(data, dtype), copy=True)
+        self.data: Array = copy(as_float_array(data, dtype))
         self.grad: Array | None = None
         self.requires_grad = bool(requires_grad)
         self.name = name
@@ -162,14 +162,14 @@ class Tensor:
                     f"backward(grad): grad has shape {seed.shape} but the output has shape "
                     f"{self.shape}"
                 )
-            seed = xp.asarray(seed, copy=True)
+            seed = copy(seed)
         _run_backward(self, seed, retain_graph)
 
     def _accumulate(self, grad: Array, owned: bool) -> None:
         if grad.dtype != self.data.dtype:
             grad, owned = xp.astype(grad, self.data.dtype), True
         if self.grad is None:
-            self.grad = grad if owned else xp.asarray(grad, copy=True)
+            self.grad = grad if owned else copy(grad)
         else:
             self.grad += grad
 

@@ -49,6 +49,7 @@ __all__ = [
     "ON_HOST",
     "Array",
     "as_float_array",
+    "copy",
     "device",
     "dtype_name",
     "errstate",
@@ -115,6 +116,11 @@ def to_numpy(array: Any) -> numpy.ndarray:
     if name == "array_api_strict" and isinstance(array, Array):
         return numpy.from_dlpack(array.to_device(xp.Device("CPU_DEVICE"))).copy()
     return numpy.asarray(array)
+
+
+def copy(array: Array) -> Array:
+    """A fresh copy of ``array`` (C-ordered on NumPy, as ``ndarray.copy()``)."""
+    return array.copy() if ON_HOST else xp.asarray(array, copy=True)
 
 
 def is_fresh(array: Array) -> bool:
