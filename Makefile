@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_ARGS ?=
 DISTRIBUTED_BENCH_ARGS ?=
+GPU_ARGS ?=
 
-.PHONY: test demo lint bench clean
+.PHONY: test demo lint bench gpu-check clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +37,11 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 bench: $(BENCH_STAMP)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 	$(PY) benchmarks/distributed.py $(DISTRIBUTED_BENCH_ARGS)
+
+# On a machine with an NVIDIA GPU: installs the gpu extra (CuPy), checks the conformance run
+# under CuPy against NumPy, and times a wide epoch against the GEMM rate (and PyTorch CUDA).
+gpu-check: $(STAMP)
+	$(PY) benchmarks/gpu.py $(GPU_ARGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache
