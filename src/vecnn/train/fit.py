@@ -149,18 +149,19 @@ def _callbacks(
     return [*chosen, EarlyStopping(patience=early_stopping)]
 
 
-def _correct(output: Array, Y: Array, task: Task, threshold: float | Array = 0.5) -> int:
-    """How many examples' predictions from ``output (n[L], m)`` match ``Y``.
+def _correct(output: Array, Y: Array, task: Task, threshold: float | Array = 0.5) -> Array:
+    """How many examples' predictions from ``output (n[L], m)`` match ``Y`` (a 0-d integer
+    array, left on the device).
 
     ``output`` is ``A[L]`` or the logits ``Z[L]``: both give the same argmax, and for
     sigmoid units ``a ≥ θ`` is ``z ≥ logit θ``; ``threshold`` is ``θ`` on the scale of
     ``output`` (``Network.output_threshold``), a number or a column ``(n[L], 1)``.
     """
     if task == "binary":
-        return int(xp.count_nonzero((output >= threshold) == (Y >= 0.5)))
+        return xp.count_nonzero((output >= threshold) == (Y >= 0.5))
     if task == "multiclass":
-        return int(xp.count_nonzero(xp.argmax(output, axis=0) == xp.argmax(Y, axis=0)))
-    return int(xp.count_nonzero(xp.all((output >= threshold) == (Y >= 0.5), axis=0)))
+        return xp.count_nonzero(xp.argmax(output, axis=0) == xp.argmax(Y, axis=0))
+    return xp.count_nonzero(xp.all((output >= threshold) == (Y >= 0.5), axis=0))
 
 
 def evaluate_arrays(
@@ -187,7 +188,7 @@ def evaluate_arrays(
     logs = {"loss": cost}
     if task != "regression":
         threshold = network.output_threshold(loss.takes_logits)
-        logs["accuracy"] = _correct(output.data, Y, task, threshold) / Y.shape[1]
+        logs["accuracy"] = int(_correct(output.data, Y, task, threshold)) / Y.shape[1]
     return logs
 
 
@@ -411,8 +412,8 @@ def _validation_examples(
 class EpochTotals:
     """What an epoch adds up over its batches: ``Σ m_b J_b``, correct predictions, examples."""
 
-    cost: float = 0.0
-    correct: int = 0
+    cost: Any = 0.0  # these two are summed on the device (0-d arrays) and read once per epoch
+    correct: Any = 0
     examples: int = 0
 
 
@@ -456,6 +457,10 @@ class TrainingRun:
         self.threshold = network.output_threshold(self.loss.takes_logits)
         # batch norm estimates a variance: a last batch of one example joins the one before
         self.smallest_batch = 2 if any(isinstance(x, BatchNorm) for x in network.layers) else 1
+        # the callbacks that look at each batch's cost (the loop reads it only for them)
+        self.batch_listeners = [
+            c for c in self.callbacks if type(c).on_batch_end is not Callback.on_batch_end
+        ]
         # Batch norm's running statistics move in the forward pass: kept to put them back
         # when that step turns out to diverge (they are (n, 1) columns: cheap to copy).
         self.buffers = list(network.named_buffers().values())
@@ -501,11 +506,13 @@ class TrainingRun:
             totals.examples += X_b.shape[1]
             cost, output = self.compute_gradients(X_b, Y_b, s_b)
             self.apply_step(cost)
-            totals.cost += cost * X_b.shape[1]
+            totals.cost = totals.cost + xp.astype(cost, xp.float64) * X_b.shape[1]
             if self.task != "regression":
-                totals.correct += _correct(output, Y_b, self.task, self.threshold)
-            for callback in self.callbacks:
-                callback.on_batch_end(network, self.step, {"loss": cost})
+                totals.correct = totals.correct + _correct(output, Y_b, self.task, self.threshold)
+            if self.batch_listeners:  # only they make the loop read each batch's cost
+                logs = {"loss": float(cost)}
+                for callback in self.batch_listeners:
+                    callback.on_batch_end(network, self.step, logs)
             self.step += 1
         logs = self.epoch_logs(totals, started)
         self.history.record(epoch, logs)
@@ -535,11 +542,12 @@ class TrainingRun:
             yield self.data.columns(index if parallel is None else parallel.shard(index))
 
     # -------------------------------------------------------------------- steps
-    def compute_gradients(self, X_b: Array, Y_b: Array, s_b: Array | None) -> tuple[float, Array]:
-        """Forward, cost ``J`` and backward on one batch; ``J`` and the output ``(n[L], m_b)``.
+    def compute_gradients(self, X_b: Array, Y_b: Array, s_b: Array | None) -> tuple[Array, Array]:
+        """Forward, cost ``J`` and backward on one batch; ``J`` (a 0-d array) and the output
+        ``(n[L], m_b)``, both left on the device.
 
-        Each parameter's ``.grad`` then holds ``∂J/∂p``. A non-finite ``J`` raises
-        ``TrainingDivergedError`` before any gradient is computed.
+        Each parameter's ``.grad`` then holds ``∂J/∂p``; ``apply_step`` checks ``J`` and the
+        gradients before the update.
         """
         network, loss = self.network, self.loss
         if self.buffers:
@@ -550,17 +558,19 @@ class TrainingRun:
         penalty = l2_penalty(self.weights, self.l2, m_b)
         if penalty is not None:
             J = J + penalty
-        cost = J.item()
-        if not math.isfinite(cost):
-            raise self.diverged(f"the cost became {cost}")
         self.optimizer.zero_grad()
         J.backward()
-        return cost, output.data
+        return J.data, output.data
 
-    def apply_step(self, cost: float) -> None:
-        """The optimizer's update from the gradients, unless one is NaN or infinite."""
-        if not _finite_gradients(self.optimizer):
-            raise self.diverged(f"a gradient became infinite or NaN (cost {cost:.4g})")
+    def apply_step(self, cost: Array | float) -> None:
+        """The optimizer's update, unless the cost or a gradient is NaN or infinite: a
+        ``TrainingDivergedError`` then, before the weights change. The step's one read from
+        the device is this test."""
+        if not _finite(cost, self.optimizer):
+            value = float(cost)
+            if not math.isfinite(value):
+                raise self.diverged(f"the cost became {value}")
+            raise self.diverged(f"a gradient became infinite or NaN (cost {value:.4g})")
         self.optimizer.step()
 
     # ------------------------------------------------------- data-parallel steps
@@ -621,9 +631,9 @@ class TrainingRun:
     def epoch_logs(self, totals: EpochTotals, started: float) -> dict[str, float]:
         """The epoch's logs: ``loss``, ``accuracy``, validation, ``lr``, ``time``; then the
         schedule moves the learning rate on for the next epoch."""
-        logs = {"loss": totals.cost / totals.examples}
+        logs = {"loss": float(totals.cost) / totals.examples}  # the epoch's reads
         if self.task != "regression":
-            logs["accuracy"] = totals.correct / totals.examples
+            logs["accuracy"] = int(totals.correct) / totals.examples
         if self.validation is not None and self.parallel is not None:
             logs.update({f"val_{key}": value for key, value in self.reduced_validation().items()})
         elif self.validation is not None:
@@ -649,14 +659,20 @@ class TrainingRun:
         )
 
 
-def _finite_gradients(optimizer: Optimizer) -> bool:
-    """True when every gradient is finite (one reduction per gradient: NaN and ±inf
-    make the sum non-finite)."""
-    for p in optimizer.params:
-        g = p.grad
-        if g is not None and not math.isfinite(float(xp.sum(g))) and not xp.all(xp.isfinite(g)):
-            return False  # (a sum of finite values can overflow: then the closer look passes)
-    return True
+def _finite(cost: Array, optimizer: Optimizer) -> bool:
+    """True when ``cost`` and every gradient are finite, in one read from the device: NaN
+    and ±inf make the sum of everything non-finite (a sum of finite values that overflows
+    gets a closer look). The gradients are summed from the flat buffers when every
+    parameter has one."""
+    grads = [p.grad for p in optimizer.params if p.grad is not None]
+    if len(grads) == len(optimizer.params):
+        grads = optimizer.flat.gather_grads()
+    total = xp.asarray(cost, dtype=xp.float64)  # a 0-d array, or a float (data-parallel)
+    for g in grads:
+        total = total + xp.astype(xp.sum(g), xp.float64)
+    if math.isfinite(float(total)):
+        return True
+    return bool(xp.isfinite(cost)) and all(bool(xp.all(xp.isfinite(g))) for g in grads)
 
 
 def _check_settings(epochs: Any, batch_size: Any, lr: Any, l2: Any, validation_split: Any) -> None:
