@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from vecnn import losses
-from vecnn.backend import xp
+from vecnn.backend.host import xp
 from vecnn.nn import Activation, BatchNorm, Dense, Dropout
 from vecnn.train.network import Network
 

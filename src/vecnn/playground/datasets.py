@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from vecnn.backend import Array, xp
+from vecnn.backend.host import Array, xp
 
 DATASETS = ("xor", "circles", "moons", "spirals", "blobs")
 

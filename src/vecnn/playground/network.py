@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from vecnn.backend import Array, xp
+from vecnn.backend.host import Array, xp
 from vecnn.nn import Dense, Dropout
 from vecnn.playground.datasets import Split
 from vecnn.playground.validation import RequestError, Settings

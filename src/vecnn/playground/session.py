@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vecnn.autodiff.graph import to_dot
-from vecnn.backend import Array, errstate
+from vecnn.backend.host import Array, errstate
 from vecnn.equations import equations, training_step_graph
 from vecnn.losses import get_loss
 from vecnn.playground import views

@@ -11,7 +11,7 @@ from typing import Any
 
 from vecnn import ops
 from vecnn.autodiff import Tensor
-from vecnn.backend import Array, xp
+from vecnn.backend.host import Array, xp
 from vecnn.losses import get_loss
 from vecnn.nn import Dense
 from vecnn.nn.activation import ACTIVATIONS
