@@ -71,7 +71,7 @@ class FlatParameters:
     def gather_grads(self) -> list[Array]:
         """Copy every parameter's ``grad`` into the flat gradient buffers (each ``grad``
         becomes its view); return the flat buffers, one per dtype. A parameter without a
-        gradient contributes zeros."""
+        gradient contributes zeros (and its ``grad`` stays None)."""
         for group in self.groups:
             for i, view in zip(group.indices, group.grad_views, strict=True):
                 p = self.params[i]
@@ -79,8 +79,8 @@ class FlatParameters:
                     continue
                 if p.grad is None:
                     view[...] = 0
-                else:
-                    view[...] = p.grad
+                    continue
+                view[...] = p.grad
                 p.grad = view
         return [group.grad for group in self.groups]
 

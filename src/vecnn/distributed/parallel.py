@@ -148,18 +148,7 @@ def flat_gradients(optimizer: Any) -> list[Array]:
 
     The one place that knows where the flat gradient buffers live.
     """
-    flats = []
-    for group in optimizer._groups:
-        for i, view in zip(group.indices, group.grad_views, strict=True):
-            p = optimizer.params[i]
-            if p.grad is None:
-                view[...] = 0
-            else:
-                if p.grad is not view:
-                    xp.copyto(view, p.grad)
-                p.grad = view
-        flats.append(group.grad)
-    return flats
+    return optimizer.flat.gather_grads()
 
 
 def _split_bounds(width: int, parts: int) -> list[int]:
