@@ -711,7 +711,7 @@ def _strata(targets: Any) -> Array | None:
     """The class label of each example, to stratify the validation split (None: not
     classes); a soft target counts for the class it leans to (``a ≥ 0.5``, the argmax)."""
     if targets.task == "binary":
-        return targets.classes[(targets.matrix[0] >= 0.5).astype(xp.intp)]
+        return targets.classes[(targets.matrix[0] >= 0.5).astype(host_xp.intp)]
     if targets.task == "multiclass":
         return targets.classes[targets.matrix.argmax(axis=0)]
     return None
