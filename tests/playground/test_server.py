@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -236,6 +237,19 @@ def test_events_stream_the_state_and_a_closed_tab_ends_its_run(playground, clien
     wait_for(lambda: session not in playground.sessions, timeout=10)
     assert run.closed and run.thread is not None
     wait_for(lambda: not run.thread.is_alive(), timeout=10)
+
+
+@pytest.mark.parametrize("path", ["/api/close", "/api/session"])
+def test_a_negative_content_length_is_refused_at_once(playground, path: str):
+    host, port = playground.url.split("//")[1].rstrip("/").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n".encode()
+        )
+        answer = b""
+        while chunk := connection.recv(4096):  # the server answers and closes, at once
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400") and b"is negative" in answer
 
 
 def test_a_foreign_host_header_is_refused(client: Client):

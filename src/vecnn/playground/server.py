@@ -225,6 +225,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ the API
     def _body(self, limit: int = MAX_JSON_BYTES) -> dict[str, Any]:
+        return parse_json(self.rfile.read(self._length(limit)), limit)
+
+    def _length(self, limit: int = MAX_JSON_BYTES) -> int:
+        """The request's Content-Length, checked (a negative one would read until EOF)."""
         length = self.headers.get("Content-Length")
         try:
             size = int(length) if length is not None else 0
@@ -235,7 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
         if size > limit:
             self.close_connection = True  # the body stays unread
             raise RequestError(f"the request is {size:,} bytes; the limit is {limit:,}")
-        return parse_json(self.rfile.read(size), limit)
+        return size
 
     def _create(self, query: dict[str, list[str]]) -> None:
         session = self.server.playground.new_session(self._body())
@@ -275,7 +279,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _close(self, query: dict[str, list[str]]) -> None:
         playground = self.server.playground
-        self.rfile.read(min(int(self.headers.get("Content-Length") or 0), MAX_JSON_BYTES))
+        self.rfile.read(self._length())  # what the page sends is not used
         with contextlib.suppress(NotFoundError):
             playground.end_session(playground.session(query))
         self._json({"closed": True})
