@@ -309,7 +309,9 @@ def check_sample_weight(sample_weight: Any, m: int, name: str = "sample_weight")
     return None if (s == 1).all() else s
 
 
-def minibatches(m: int, batch_size: int | None, rng: Any, shuffle: bool) -> Iterator[Array]:
+def minibatches(
+    m: int, batch_size: int | None, rng: xp.random.Generator, shuffle: bool
+) -> Iterator[Array]:
     """Index arrays of the examples in each mini-batch of one epoch.
 
     ``batch_size=None`` gives one batch of all ``m`` examples (full-batch gradient
@@ -322,7 +324,7 @@ def minibatches(m: int, batch_size: int | None, rng: Any, shuffle: bool) -> Iter
 
 
 def split_validation(
-    m: int, fraction: float, rng: Any, shuffle: bool = True, labels: Any = None
+    m: int, fraction: float, rng: xp.random.Generator, shuffle: bool = True, labels: Any = None
 ) -> tuple[Array, Array]:
     """Indices ``(train, validation)`` with a ``fraction`` of the ``m`` examples held out.
 
@@ -353,7 +355,9 @@ def split_validation(
     return order[: m - n_val], order[m - n_val :]
 
 
-def stratified_split(labels: Any, n_val: int, rng: Any) -> tuple[Array, Array, list[Any]]:
+def stratified_split(
+    labels: Any, n_val: int, rng: xp.random.Generator
+) -> tuple[Array, Array, list[Any]]:
     """Indices ``(train, validation, rare)``: about ``n_val`` examples held out, each class
     in the proportion it has in ``labels (m,)`` (as scikit-learn's ``stratify=``).
 

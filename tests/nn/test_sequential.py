@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import vecnn
 from vecnn import ShapeError, Tensor
 from vecnn.nn import Activation, BatchNorm, Dense, Dropout, Sequential
 
@@ -159,3 +160,12 @@ def test_dropout_after_a_nonlinear_output_is_refused():
     with pytest.raises(ValueError, match="after the output activation 'sigmoid'"):
         Sequential([Dense(2, 1, "sigmoid"), Dropout(0.5)])
     Sequential([Dense(2, 1), Dropout(0.5)])  # a linear output: dropout of Z is consistent
+
+
+def test_named_parameters_only_reads_the_names():
+    """The names are given once, when the network is made; asking for them renames nothing."""
+    net = vecnn.Network.from_sizes([2, 3, 1], seed=0)
+    W1 = net.parameters()[0]
+    assert W1.name == "W[1]"
+    W1.name = "first weights"
+    assert "W[1]" in net.named_parameters() and W1.name == "first weights"

@@ -10,7 +10,7 @@ from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import dtype_name, float_dtype, to_device, xp
 from vecnn.nn import init as initializers
 from vecnn.nn.activation import ACTIVATIONS, check_activation
-from vecnn.nn.layer import Layer, as_generator
+from vecnn.nn.layer import Generator, Layer, Seed, as_generator
 
 
 def check_dtype(dtype: Any) -> Any:
@@ -37,7 +37,7 @@ class Dense(Layer):
         n_out: int,
         activation: str | None = None,
         init: str = "auto",
-        seed: Any = None,
+        seed: Seed = None,
         dtype: Any = "float32",
     ) -> None:
         super().__init__()
@@ -58,7 +58,7 @@ class Dense(Layer):
             "b": Tensor(xp.zeros((n_out, 1), dtype=self.dtype), requires_grad=True, name="b"),
         }
 
-    def reset_parameters(self, rng: Any) -> None:
+    def reset_parameters(self, rng: Generator) -> None:
         """Draw ``W`` afresh from ``rng`` with the layer's initializer; ``b`` back to zeros."""
         make_W = initializers.resolve(self.init, self.activation)
         self.W.data[...] = to_device(make_W(self.W.shape, rng, dtype_name(self.dtype)))

@@ -9,7 +9,7 @@ from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import dtype_name, to_device
 from vecnn.backend.host import xp as host_xp
-from vecnn.nn.layer import Layer, as_generator
+from vecnn.nn.layer import Layer, Seed, as_generator
 
 
 class Dropout(Layer):
@@ -24,7 +24,7 @@ class Dropout(Layer):
 
     kind = "Dropout"
 
-    def __init__(self, rate: float, seed: Any = None) -> None:
+    def __init__(self, rate: float, seed: Seed = None) -> None:
         super().__init__()
         if isinstance(rate, bool) or not isinstance(rate, Real) or not 0 <= rate < 1:
             raise ValueError(f"Dropout: rate must be in [0, 1); got {rate!r}")

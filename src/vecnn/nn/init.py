@@ -16,34 +16,34 @@ from typing import Any
 from vecnn.backend.host import Array, xp
 
 
-def he_normal(shape: tuple[int, int], rng: Any, dtype: Any) -> Array:
+def he_normal(shape: tuple[int, int], rng: xp.random.Generator, dtype: Any) -> Array:
     """``N(0, 2 / n[l-1])`` with ``shape = (n[l], n[l-1])``."""
     return (rng.standard_normal(shape) * math.sqrt(2.0 / shape[1])).astype(dtype)
 
 
-def he_uniform(shape: tuple[int, int], rng: Any, dtype: Any) -> Array:
+def he_uniform(shape: tuple[int, int], rng: xp.random.Generator, dtype: Any) -> Array:
     """``U(−√(6/n[l-1]), √(6/n[l-1]))``: He's variance from a uniform distribution."""
     limit = math.sqrt(6.0 / shape[1])
     return rng.uniform(-limit, limit, size=shape).astype(dtype)
 
 
-def xavier_uniform(shape: tuple[int, int], rng: Any, dtype: Any) -> Array:
+def xavier_uniform(shape: tuple[int, int], rng: xp.random.Generator, dtype: Any) -> Array:
     """``U(−√(6/(n[l-1]+n[l])), +√(6/(n[l-1]+n[l])))`` (Glorot and Bengio, 2010)."""
     limit = math.sqrt(6.0 / (shape[0] + shape[1]))
     return rng.uniform(-limit, limit, size=shape).astype(dtype)
 
 
-def xavier_normal(shape: tuple[int, int], rng: Any, dtype: Any) -> Array:
+def xavier_normal(shape: tuple[int, int], rng: xp.random.Generator, dtype: Any) -> Array:
     """``N(0, 2 / (n[l-1] + n[l]))``."""
     return (rng.standard_normal(shape) * math.sqrt(2.0 / (shape[0] + shape[1]))).astype(dtype)
 
 
-def zeros(shape: tuple[int, ...], rng: Any, dtype: Any) -> Array:
+def zeros(shape: tuple[int, ...], rng: xp.random.Generator, dtype: Any) -> Array:
     """All zeros (the biases; a weight matrix of zeros would keep every unit identical)."""
     return xp.zeros(shape, dtype=dtype)
 
 
-INITIALIZERS: dict[str, Callable[[Any, Any, Any], Array]] = {
+INITIALIZERS: dict[str, Callable[[Any, xp.random.Generator, Any], Array]] = {
     "he": he_normal,
     "he_normal": he_normal,
     "he_uniform": he_uniform,

@@ -8,8 +8,14 @@ from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import Array
 from vecnn.backend.host import xp as host_xp
 
+Generator = host_xp.random.Generator
+"""The random generator of initialization, shuffling and dropout (``numpy.random.Generator``)."""
 
-def as_generator(seed: Any) -> Any:
+Seed = int | Generator | None
+"""A seed: an int, a generator to draw from, or None for fresh entropy."""
+
+
+def as_generator(seed: Seed) -> Generator:
     """A ``numpy.random.Generator`` from a seed (int or None) or the Generator itself."""
     if isinstance(seed, host_xp.random.Generator):
         return seed
@@ -39,7 +45,7 @@ class Layer:
         self.training = True
         self.params: dict[str, Tensor] = {}
         self.buffer_arrays: dict[str, Array] = {}
-        self.rng: Any = None
+        self.rng: Generator | None = None
 
     @property
     def n_in(self) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from vecnn import ops
@@ -13,7 +14,7 @@ from vecnn.nn.activation import Activation
 from vecnn.nn.batchnorm import BatchNorm
 from vecnn.nn.dense import Dense
 from vecnn.nn.dropout import Dropout
-from vecnn.nn.layer import Layer, as_generator
+from vecnn.nn.layer import Layer, Seed, as_generator
 
 LAYER_TYPES: dict[str, type[Layer]] = {
     "Dense": Dense,
@@ -34,7 +35,7 @@ class Sequential:
     draw their initial weights from it too, so the same seed gives the same network.
     """
 
-    def __init__(self, layers: Any, seed: Any = None) -> None:
+    def __init__(self, layers: Iterable[Layer], seed: Seed = None) -> None:
         layers = list(layers)
         if not layers:
             raise ValueError("a network needs at least one layer")
@@ -54,6 +55,7 @@ class Sequential:
                 layer.seeded = True
         self.training = True
         self._names = self._number_layers()
+        self._name_parameters()
         self.sizes = self._check_sizes()
         self._check_output_end()
         self.flat = FlatParameters(self.parameters())
@@ -67,7 +69,7 @@ class Sequential:
         sizes: Any,
         hidden: str = "relu",
         output: str = "sigmoid",
-        seed: Any = 0,
+        seed: Seed = 0,
         init: str = "auto",
         dtype: Any = "float32",
     ) -> Sequential:
@@ -163,12 +165,17 @@ class Sequential:
 
     def named_parameters(self) -> dict[str, Tensor]:
         """Every trained Tensor by its name in the notation (``W[1]``, ``b[1]``, …)."""
-        named = {}
-        for layer, suffix in zip(self.layers, self._names, strict=True):
-            for key, tensor in layer.params.items():
-                tensor.name = key + suffix
-                named[tensor.name] = tensor
-        return named
+        return {
+            key + suffix: tensor
+            for layer, suffix in zip(self.layers, self._names, strict=True)
+            for key, tensor in layer.params.items()
+        }
+
+    def _name_parameters(self) -> None:
+        """Give each trained Tensor its name in the notation, once, as the network is made
+        (graphs and error messages show it)."""
+        for name, tensor in self.named_parameters().items():
+            tensor.name = name
 
     def parameters(self) -> list[Tensor]:
         """The trained Tensors in order: ``W[1], b[1], …, W[L], b[L]`` (a list that also

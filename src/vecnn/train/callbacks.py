@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 from numbers import Integral
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vecnn.train.network import Network
 
 
 class Callback:
@@ -14,20 +17,20 @@ class Callback:
     (``loss``, ``val_loss``, ``accuracy``, …) or the step's (``loss``).
     """
 
-    def on_train_begin(self, network: Any) -> None:
+    def on_train_begin(self, network: Network) -> None:
         """Before the first epoch."""
 
-    def on_epoch_begin(self, network: Any, epoch: int) -> None:
+    def on_epoch_begin(self, network: Network, epoch: int) -> None:
         """Before each epoch (epochs count from 0)."""
 
-    def on_batch_end(self, network: Any, step: int, logs: dict[str, float]) -> None:
+    def on_batch_end(self, network: Network, step: int, logs: dict[str, float]) -> None:
         """After each optimizer step (steps count from 0 over the whole fit)."""
 
-    def on_epoch_end(self, network: Any, epoch: int, logs: dict[str, float]) -> bool | None:
+    def on_epoch_end(self, network: Network, epoch: int, logs: dict[str, float]) -> bool | None:
         """After each epoch, with its logs; return True to stop training."""
         return None
 
-    def on_train_end(self, network: Any) -> None:
+    def on_train_end(self, network: Network) -> None:
         """After the last epoch, also when a callback stopped training."""
 
 
@@ -67,7 +70,7 @@ class EarlyStopping(Callback):
         """Continue an interrupted run: the next ``fit`` starts from this state."""
         self._resumed = (float(best), best_epoch, int(wait), best_weights)
 
-    def on_train_begin(self, network: Any) -> None:
+    def on_train_begin(self, network: Network) -> None:
         if self._choose_monitor:
             self.monitor = None
         if self._resumed is not None:
@@ -83,7 +86,7 @@ class EarlyStopping(Callback):
             return value > self.best + self.min_delta
         return value < self.best - self.min_delta
 
-    def on_epoch_end(self, network: Any, epoch: int, logs: dict[str, float]) -> bool | None:
+    def on_epoch_end(self, network: Network, epoch: int, logs: dict[str, float]) -> bool | None:
         if self.monitor is None:
             self.monitor = "val_loss" if "val_loss" in logs else "loss"
         if self.monitor not in logs:
@@ -101,6 +104,6 @@ class EarlyStopping(Callback):
         self.wait += 1
         return self.wait >= self.patience
 
-    def on_train_end(self, network: Any) -> None:
+    def on_train_end(self, network: Network) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             network.load_state_dict(self.best_weights)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from numbers import Real
 from typing import Any
 
@@ -13,6 +14,7 @@ from vecnn.backend.host import Array, xp
 from vecnn.data import TASKS, Task, check_X, encode_targets
 from vecnn.losses import get_loss
 from vecnn.nn.dropout import Dropout
+from vecnn.nn.layer import Generator, Layer, Seed
 from vecnn.nn.sequential import Sequential
 from vecnn.train.fit import evaluate_arrays, fit
 
@@ -27,7 +29,7 @@ class Network(Sequential):
     ``threshold`` is ``θ``, where sigmoid units fire (saved in the config).
     """
 
-    def __init__(self, layers: Any, seed: Any = None) -> None:
+    def __init__(self, layers: Iterable[Layer], seed: Seed = None) -> None:
         super().__init__(layers, seed=seed)
         self._task: Task | None = None
         self.classes_: Array | None = None
@@ -79,7 +81,7 @@ class Network(Sequential):
             return self.classes_
         return xp.arange(2 if self.n_outputs == 1 else self.n_outputs)
 
-    def set_rng(self, rng: Any) -> None:
+    def set_rng(self, rng: Generator) -> None:
         """Make ``rng`` the generator that dropout and shuffling draw from."""
         self.rng = rng
         for layer in self.layers:

@@ -34,6 +34,7 @@ from vecnn.integrations.sklearn._pickling import _freeze, _thaw
 from vecnn.integrations.sklearn._stopping import HeldOut, StoppingRule
 from vecnn.losses import Loss
 from vecnn.nn import Activation, BatchNorm, Dense, Dropout
+from vecnn.nn.layer import Generator, Layer
 from vecnn.optim import SGD, Adam, AdamW, Optimizer, RMSProp
 from vecnn.train import History, Network, TrainingDivergedError
 
@@ -95,7 +96,9 @@ class _VecnnMLP(BaseEstimator):
             raise _bad("verbose", "a bool or an int", self.verbose)
 
     # --------------------------------------------------------------- the network
-    def _layers(self, n_features: int, n_outputs: int, output: str, dtype: Any, rng: Any) -> list:
+    def _layers(
+        self, n_features: int, n_outputs: int, output: str, dtype: Any, rng: Generator
+    ) -> list[Layer]:
         sizes, activation, rate, batch_norm = self._architecture()
         layers: list[Any] = []
         n_prev = n_features
