@@ -62,6 +62,9 @@ CHECKED = [
         batch_norm=True,
     ),
     NeuronClassifier(threshold=0.3, solver="rmsprop", learning_rate_init=0.01, max_iter=100),
+    # the defaults, with scikit-learn's own MLPRegressor(max_iter=30) budget: every check
+    MLPRegressor(max_iter=30),
+    NeuronClassifier(max_iter=30),
 ]
 
 BALANCED_IN_PARTIAL_FIT = (
@@ -155,6 +158,40 @@ def test_accuracy_in_line_with_scikit_learns_mlp(dataset, request):
     theirs = quiet(SklearnMLPClassifier(**settings), X_train, y_train).score(X_test, y_test)
     assert ours > 0.93
     assert abs(ours - theirs) < 0.03, (ours, theirs)
+
+
+def test_initial_weights_are_scikit_learns_for_the_same_random_state(cancer):
+    """Drawn as scikit-learn's MLP draws them (Glorot uniform, biases too, from
+    ``RandomState(random_state)``): one epoch at a negligible step leaves them in place."""
+    X, _, y, _ = cancer
+    for activation in ("relu", "logistic"):
+        settings = dict(
+            hidden_layer_sizes=(7, 5),
+            activation=activation,
+            learning_rate_init=1e-12,
+            max_iter=1,
+            random_state=3,
+        )
+        ours = quiet(MLPClassifier(**settings), X, y)
+        theirs = quiet(SklearnMLPClassifier(**settings), X, y)
+        for mine, reference in zip(
+            ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_, strict=True
+        ):
+            np.testing.assert_allclose(mine, reference, atol=1e-9)
+
+
+def test_digits_pipeline_scores_what_scikit_learns_does_in_cross_validation():
+    X, y = load_digits(return_X_y=True)
+    scores = {}
+    for name, cls in (("ours", MLPClassifier), ("theirs", SklearnMLPClassifier)):
+        pipeline = make_pipeline(
+            StandardScaler(), cls(hidden_layer_sizes=(32,), max_iter=40, random_state=0)
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            scores[name] = cross_val_score(pipeline, X, y, cv=3).mean()
+    assert scores["ours"] > 0.88
+    assert abs(scores["ours"] - scores["theirs"]) < 0.01, scores
 
 
 def test_the_cost_is_scikit_learns_with_alpha_as_l2(cancer):

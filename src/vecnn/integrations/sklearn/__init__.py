@@ -16,6 +16,9 @@ so are the cost and the stopping rule:
   ``sample_weight``/``class_weight``): ``J = Σ s_i L_i / Σ s_i + (α / (2 Σ s_i)) Σ_l ‖W[l]‖²``,
   ``L`` the cross-entropy (classifiers) or half the squared error averaged over the outputs
   (regressor). With unit weights this is vecnn's ``l2`` penalty with ``λ = alpha``;
+- the initial weights are drawn as scikit-learn draws them (Glorot uniform, biases too,
+  from ``RandomState(random_state)``: the same ``random_state`` gives the same start);
+  ``NeuronClassifier``, a convex problem, starts from zero with ``learning_rate_init=0.01``;
 - an epoch is one pass in mini-batches of ``batch_size`` (``"auto"``: ``min(200, n)``);
   ``loss_curve_`` records the mean of ``J`` over the epoch; training stops once the loss
   (or, with ``early_stopping``, the validation score) has not improved by ``tol`` for more

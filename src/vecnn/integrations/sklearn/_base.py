@@ -26,6 +26,7 @@ from vecnn.integrations.sklearn._compat import (
     BaseEstimator,
     ConvergenceWarning,
     check_is_fitted,
+    check_random_state,
     column_or_1d,
     train_test_split,
     validate_data,
@@ -99,23 +100,41 @@ class _VecnnMLP(BaseEstimator):
     def _layers(
         self, n_features: int, n_outputs: int, output: str, dtype: Any, rng: Generator
     ) -> list[Layer]:
+        """The layers (their weights are then drawn by ``_draw_initial_weights``)."""
         sizes, activation, rate, batch_norm = self._architecture()
+        glorot = {"seed": rng, "dtype": dtype, "init": "xavier_uniform"}
         layers: list[Any] = []
         n_prev = n_features
         for n in sizes:
             if batch_norm:
                 layers += [
-                    Dense(n_prev, n, None, seed=rng, dtype=dtype),
+                    Dense(n_prev, n, None, **glorot),
                     BatchNorm(n, dtype=dtype),
                     Activation(activation),
                 ]
             else:
-                layers.append(Dense(n_prev, n, activation, seed=rng, dtype=dtype))
+                layers.append(Dense(n_prev, n, activation, **glorot))
             if rate > 0:
                 layers.append(Dropout(rate))
             n_prev = n
-        layers.append(Dense(n_prev, n_outputs, output, seed=rng, dtype=dtype))
+        layers.append(Dense(n_prev, n_outputs, output, **glorot))
         return layers
+
+    def _draw_initial_weights(self, network: Network, seed: int) -> None:
+        """Each dense layer's ``W[l]`` and ``b[l]`` drawn as scikit-learn's MLP draws them:
+        ``U(±√(f/(n[l-1] + n[l])))`` with ``f = 6`` (``f = 2`` for logistic hidden units),
+        layer by layer, ``W[l]ᵀ`` then ``b[l]``, from ``RandomState(random_state)``. With an
+        int ``random_state`` both start from the same weights."""
+        state = check_random_state(
+            self.random_state if isinstance(self.random_state, Integral) else seed
+        )
+        factor = 2.0 if self._architecture().activation == "sigmoid" else 6.0
+        for layer in network.layers:
+            if isinstance(layer, Dense):
+                bound = math.sqrt(factor / (layer.n_in + layer.n_out))
+                coef = state.uniform(-bound, bound, (layer.n_in, layer.n_out))
+                layer.W.data[...] = coef.T
+                layer.b.data[...] = state.uniform(-bound, bound, layer.n_out)[:, None]
 
     def _spec(self, n_features: int, n_outputs: int, output: str) -> tuple:
         return (n_features, n_outputs, output, *self._architecture())
@@ -127,6 +146,7 @@ class _VecnnMLP(BaseEstimator):
         rng = xp.random.default_rng(seed)
         layers = self._layers(n_features, n_outputs, output, dtype, rng)
         network = Network(layers, seed=rng)
+        self._draw_initial_weights(network, seed)
         network.task = task
         network.classes_ = getattr(self, "classes_", None)
         network.history_ = History()

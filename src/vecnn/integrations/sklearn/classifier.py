@@ -9,6 +9,7 @@ from vecnn.backend.host import Array
 from vecnn.integrations.sklearn._base import Architecture
 from vecnn.integrations.sklearn._checks import _check_real
 from vecnn.integrations.sklearn._classifier import _VecnnClassifier
+from vecnn.train import Network
 
 
 class MLPClassifier(_VecnnClassifier):
@@ -101,6 +102,9 @@ class NeuronClassifier(_VecnnClassifier):
     so it is positive exactly where the neuron fires. Binary targets only; the training
     parameters are ``MLPClassifier``'s. Fitted: as ``MLPClassifier``, and ``coef_ (1,
     n_features)`` and ``intercept_ (1,)`` as ``LogisticRegression`` has them.
+
+    Its cost is convex: it starts from ``w = 0``, ``b = 0`` (as ``LogisticRegression``
+    does) and takes larger steps than a deep network, ``learning_rate_init=0.01``.
     """
 
     _binary_only = True
@@ -112,7 +116,7 @@ class NeuronClassifier(_VecnnClassifier):
         solver: str = "adam",
         alpha: float = 0.0001,
         batch_size: Any = "auto",
-        learning_rate_init: float = 0.001,
+        learning_rate_init: float = 0.01,
         max_iter: int = 200,
         shuffle: bool = True,
         random_state: Any = None,
@@ -152,6 +156,12 @@ class NeuronClassifier(_VecnnClassifier):
 
     def _architecture(self) -> Architecture:
         return Architecture((), "linear", 0.0, False)
+
+    def _draw_initial_weights(self, network: Network, seed: int) -> None:
+        """``w = 0``, ``b = 0``: the cost is convex in them, and from zero every early step
+        follows the gradient (as ``LogisticRegression`` and ``SGDClassifier`` start)."""
+        for p in network.parameters():
+            p.data[...] = 0
 
     def _head(self) -> str:
         return "softmax"
