@@ -308,6 +308,7 @@ class Session:
                         self.changed.wait(wait)
                     elif self.credits > 0:
                         self.credits -= 1
+                        self._set_status("running")  # "paused" means no step is under way
                         break
                     else:
                         self._set_status("paused")
