@@ -432,9 +432,11 @@ def test_concurrent_requests_leave_one_consistent_run(client: Client, playground
     run = playground.sessions[session]
     # idle: no step under way ("paused" is set only between steps) and that step published
     wait_for(
-        lambda: run.status in ("ready", "paused")
-        and run.credits == 0
-        and run.published_step == run.step
+        lambda: (
+            run.status in ("ready", "paused")
+            and run.credits == 0
+            and run.published_step == run.step
+        )
     )
     trainers = [t for t in threading.enumerate() if t.name == f"vecnn-playground-{session[:6]}"]
     assert len(trainers) <= 1
