@@ -20,6 +20,7 @@ import pytest
 from vecnn import History
 from vecnn.errors import ShapeError
 from vecnn.report import GRID_POINTS, HISTORY_ROWS, DecisionRegions, write_report
+from vecnn.report.page import GROUPED_RUN
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -393,3 +394,17 @@ def test_ten_thousand_classes_give_a_note_and_the_report_is_written(tmp_path):
     assert "10000 classes are more than the 100" in parse(written).all_text
     many = report(tmp_path, task="multiclass", y_true=y_true[:50], y_pred=y_pred[:50])
     assert "confusion" in many  # up to 100 classes, the matrix is drawn
+
+
+def test_data_section_groups_runs_of_like_columns(tmp_path):
+    columns = [("digit", "target", "multiclass, 10 classes")]
+    columns += [(f"pixel_{j}", "numeric", "1, standardized") for j in range(64)]
+    columns += [("colour", "text", "3, one-hot")]
+    columns += [(f"x{j}", "numeric", "1, standardized") for j in range(GROUPED_RUN - 1)]
+    data = {"notes": ["1797 rows read."], "columns": columns}
+    text = parse(report(tmp_path, task="multiclass", history={}, data=data)).all_text
+    assert "pixel_0 … pixel_63 (64 columns)" in text and "1, standardized each" in text
+    assert "pixel_1" not in text.replace("pixel_0 … pixel_63", "")
+    assert "colour" in text and "3, one-hot" in text
+    # a run shorter than GROUPED_RUN keeps one row per column
+    assert all(f"x{j}" in text for j in range(GROUPED_RUN - 1)) and "x0 …" not in text

@@ -84,6 +84,29 @@ def _page_start(title: str, css: str = _CSS) -> list[str]:
     ]
 
 
+GROUPED_RUN = 4  # this many neighbouring columns of one kind and encoding share a row
+
+
+def _grouped_columns(columns: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Rows of (column, kind, inputs), where a run of at least ``GROUPED_RUN`` neighbours
+    with the same kind and inputs (64 pixels, all numeric and standardized) becomes one row
+    "first … last (k columns)", so that the page's metrics are not pushed off the screen."""
+    rows: list[tuple[str, str, str]] = []
+    start = 0
+    while start < len(columns):
+        end = start + 1
+        while end < len(columns) and columns[end][1:] == columns[start][1:]:
+            end += 1
+        run = columns[start:end]
+        if len(run) >= GROUPED_RUN:
+            name = f"{run[0][0]} … {run[-1][0]} ({len(run)} columns)"
+            rows.append((name, run[0][1], f"{run[0][2]} each"))
+        else:
+            rows.extend(run)
+        start = end
+    return rows
+
+
 def _data_section(data: dict[str, Any]) -> list[str]:
     """Rows read and dropped, each column's kind and inputs, and the class balance."""
     parts = ["<h2>Data</h2>"]
@@ -92,7 +115,7 @@ def _data_section(data: dict[str, Any]) -> list[str]:
     if columns:
         parts.append("<table>")
         parts.append("<tr><th>column</th><th>kind</th><th>inputs</th></tr>")
-        for name, kind, inputs in columns:
+        for name, kind, inputs in _grouped_columns(columns):
             parts.append(f"<tr><td>{_e(name)}</td><td>{_e(kind)}</td><td>{_e(inputs)}</td></tr>")
         parts.append("</table>")
     classes = data.get("classes")
