@@ -19,9 +19,15 @@ from pathlib import Path
 
 from vecnn import backend
 from vecnn._version import __version__
-from vecnn.cli.common import UsageError, add_column_options, parse_columns, parse_target
+from vecnn.cli.common import (
+    UsageError,
+    add_column_options,
+    add_task_options,
+    parse_columns,
+    parse_target,
+    positive_int,
+)
 from vecnn.errors import DataError, ModelFormatError, ShapeError
-from vecnn.preprocessing import TASKS as TASK_CHOICES
 from vecnn.train import TrainingDivergedError
 
 EXAMPLES = {
@@ -61,13 +67,6 @@ def _seed(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a non-negative integer; got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
     return value
 
 
@@ -123,12 +122,12 @@ def _add_training_options(
     p.add_argument("--lr", type=_positive, default=lr, help=f"learning rate (default {lr:g})")
     p.add_argument(
         "--epochs",
-        type=_positive_int,
+        type=positive_int,
         default=epochs,
         help=f"passes over the data (default {epochs})",
     )
     p.add_argument(
-        "--batch-size", type=_positive_int, default=32, help="examples per step (default 32)"
+        "--batch-size", type=positive_int, default=32, help="examples per step (default 32)"
     )
     p.add_argument("--full-batch", action="store_true", help="one step per epoch on all rows")
     p.add_argument(
@@ -188,26 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the column to predict (several, comma-separated or repeated: multi-label; "
         "quote a name with a comma: --target '\"price, USD\"')",
     )
-    p.add_argument(
-        "--task",
-        default="auto",
-        choices=TASK_CHOICES,
-        help="what to predict (default auto: decided from the target's values, and printed)",
-    )
-    p.add_argument(
-        "--head",
-        default="softmax",
-        choices=["softmax", "ovr"],
-        help="multi-class output: a softmax, or one-vs-rest sigmoid units (default softmax)",
-    )
+    add_task_options(p)
     _add_training_options(p, epochs=50, layers="64,32")
-    p.add_argument(
-        "--impute",
-        choices=["mean", "median", "most_frequent"],
-        help="fill missing values (default: refuse them)",
-    )
     add_column_options(p)
-    p.add_argument("--delimiter", help="field separator (default: detected from the header)")
     p.add_argument("--out", default="vecnn-out", help="output folder (default vecnn-out)")
     p.add_argument(
         "--resume",

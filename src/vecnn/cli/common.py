@@ -18,7 +18,7 @@ from typing import Any
 from vecnn import io as model_io
 from vecnn.backend.host import Array, xp
 from vecnn.errors import DataError, ModelFormatError
-from vecnn.preprocessing import MAX_CATEGORIES, Preprocessor
+from vecnn.preprocessing import MAX_CATEGORIES, TASKS, Preprocessor
 from vecnn.train.network import Network
 
 
@@ -26,8 +26,31 @@ class UsageError(Exception):
     """A command used wrongly (exit status 2), e.g. options that contradict each other."""
 
 
+def add_task_options(parser: Any) -> None:
+    """``--task`` and ``--head``: what the target is and the output layer for several
+    classes (``vecnn train`` and ``vecnn tune``)."""
+    parser.add_argument(
+        "--task",
+        default="auto",
+        choices=TASKS,
+        help="what to predict (default auto: decided from the target's values, and printed)",
+    )
+    parser.add_argument(
+        "--head",
+        default="softmax",
+        choices=["softmax", "ovr"],
+        help="multi-class output: a softmax, or one-vs-rest sigmoid units (default softmax)",
+    )
+
+
 def add_column_options(parser: Any) -> None:
-    """``--drop COLS`` and ``--max-categories N`` (``vecnn train`` and ``vecnn tune``)."""
+    """How the CSV's columns become inputs: ``--impute``, ``--drop COLS``,
+    ``--max-categories N`` and ``--delimiter`` (``vecnn train`` and ``vecnn tune``)."""
+    parser.add_argument(
+        "--impute",
+        choices=["mean", "median", "most_frequent"],
+        help="fill missing values (default: refuse them)",
+    )
     parser.add_argument(
         "--drop",
         metavar="COLS",
@@ -36,14 +59,16 @@ def add_column_options(parser: Any) -> None:
     )
     parser.add_argument(
         "--max-categories",
-        type=_positive_int,
+        type=positive_int,
         default=MAX_CATEGORIES,
         help="most distinct values a text column may have to be one-hot encoded "
         f"(default {MAX_CATEGORIES})",
     )
+    parser.add_argument("--delimiter", help="field separator (default: detected from the header)")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An option's value that must be a whole number ≥ 1 (sizes, counts, epochs)."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")

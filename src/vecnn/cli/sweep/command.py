@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from vecnn.cli.common import add_column_options
+from vecnn.cli.common import add_column_options, add_task_options, positive_int
 
 EXAMPLE = (
     "vecnn tune data.csv --target y --trials 20 --epochs 30 --out runs/sweep "
@@ -26,8 +26,6 @@ def _fraction(text: str) -> float:
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Register ``vecnn tune DATA.csv --target … [--param NAME=SPEC …]`` on ``commands``."""
-    from vecnn.cli import _positive_int as _count  # the options' shared check
-
     p = commands.add_parser(
         "tune",
         help="search hyper-parameters on Ray Tune (needs: pip install 'vecnn[tune]')",
@@ -47,8 +45,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         metavar="NAME=SPEC",
         help="a searched setting (repeat for several); e.g. lr=1e-4:1e-1:log",
     )
-    p.add_argument("--trials", type=_count, default=10, help="number of trials (default 10)")
-    p.add_argument("--epochs", type=_count, default=30, help="epochs per trial (default 30)")
+    p.add_argument("--trials", type=positive_int, default=10, help="number of trials (default 10)")
+    p.add_argument("--epochs", type=positive_int, default=30, help="epochs per trial (default 30)")
     p.add_argument(
         "--scheduler",
         choices=["asha", "fifo"],
@@ -62,12 +60,14 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--cpus-per-trial",
-        type=_count,
+        type=positive_int,
         default=1,
         help="CPUs (and BLAS threads) for each trial (default 1)",
     )
     p.add_argument(
-        "--concurrent", type=_count, help="trials at once (default: as many as the CPUs allow)"
+        "--concurrent",
+        type=positive_int,
+        help="trials at once (default: as many as the CPUs allow)",
     )
     p.add_argument(
         "--address",
@@ -86,25 +86,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         default=0.2,
         help="fraction of rows held out to compare the trials (default 0.2)",
     )
-    p.add_argument(
-        "--task",
-        default="auto",
-        choices=["auto", "binary", "multiclass", "multilabel", "regression"],
-        help="what to predict (default auto: decided from the target's values)",
-    )
-    p.add_argument(
-        "--head",
-        default="softmax",
-        choices=["softmax", "ovr"],
-        help="multi-class output: a softmax, or one-vs-rest sigmoid units (default softmax)",
-    )
-    p.add_argument(
-        "--impute",
-        choices=["mean", "median", "most_frequent"],
-        help="fill missing values (default: refuse them)",
-    )
+    add_task_options(p)
     add_column_options(p)
-    p.add_argument("--delimiter", help="field separator (default: detected from the header)")
     p.add_argument("--seed", type=int, default=0, help="random seed of every trial (default 0)")
     p.add_argument("--out", default="vecnn-tune", help="output folder (default vecnn-tune)")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing while tuning")
