@@ -12,6 +12,7 @@ import importlib.util
 import json
 import math
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -20,11 +21,13 @@ from pathlib import Path
 
 import pytest
 
+from vecnn.cli.common import parse_target
 from vecnn.cli.sweep import run as sweep_run
 from vecnn.cli.sweep.cluster import SOCKET_ROOM
 from vecnn.cli.sweep.results import TrialRecord, metric_mode, rows
 from vecnn.cli.sweep.space import DEFAULT_SPACE, parse_param, parse_space, settings_count
 from vecnn.cli.sweep.trial import FAILED
+from vecnn.cli.train import Settings
 from vecnn.datasets import digits_path
 
 # ---------------------------------------------------------------- the space, without Ray
@@ -42,6 +45,9 @@ from vecnn.datasets import digits_path
         ("activation=relu|swish", "unknown activation 'swish'"),
         ("layers=64:128", "layers takes a choice"),
         ("layers=64|0,32", "sizes must be positive"),
+        ("layers=0", "--param layers=0: layers sizes must be positive"),
+        ("layers=64||32", "an empty choice between '|'; write 'none' for no hidden layer"),
+        ("activation=relu|", "an empty choice between '|'"),
         ("lr", "NAME=SPEC"),
         ("lr=1e-4:1e-1:ln", "a:b:log"),
         ("lr=abc", "'abc' is not a number"),
@@ -68,6 +74,19 @@ def test_ray_missing_is_one_line_naming_the_extra(cli, tmp_path, monkeypatch):
     assert result.code == 1
     assert result.err.strip().count("\n") == 0
     assert "pip install 'vecnn[tune]'" in result.err
+
+
+def test_layers_none_is_no_hidden_layer():
+    assert parse_param("layers=none|64").values == ("", "64")
+
+
+def test_the_reproducing_command_quotes_a_target_with_a_comma(tmp_path):
+    settings = Settings(data=tmp_path / "d.csv", target=["price, USD", "y"], layers=[8])
+    command = sweep_run.train_command(settings, {"layers": "8"})
+    words = shlex.split(command)
+    target = words[words.index("--target") + 1]
+    assert parse_target(target) == ["price, USD", "y"]
+    assert "--layers" in words and words[words.index("--layers") + 1] == "8"
 
 
 def test_specs_become_dimensions():
@@ -293,7 +312,6 @@ def test_a_trial_that_diverges_reports_failed_with_its_reason(tmp_path, monkeypa
     import numpy as np
 
     from vecnn.cli.sweep import trial as trial_module
-    from vecnn.cli.train import Settings
     from vecnn.integrations import ray as vecnn_ray
 
     class Tune:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import io
 import itertools
 import json
 import os
@@ -90,6 +91,14 @@ def parse_target(values: str | list[str]) -> list[str]:
     if not names:
         raise UsageError("--target names no column")
     return names
+
+
+def format_target(names: list[str]) -> str:
+    """The inverse of ``parse_target``: one ``--target`` value naming ``names``, a name
+    with a comma or a quote written in CSV quoting."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(names)
+    return buffer.getvalue()
 
 
 def use_color(stream: Any) -> bool:

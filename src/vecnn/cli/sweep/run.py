@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from vecnn import io as model_io
-from vecnn.cli.common import UsageError, bold, check_writable_folder, say
+from vecnn.cli.common import UsageError, bold, check_writable_folder, format_target, say
 from vecnn.cli.sweep.cluster import prepare_environment, ray_available, ray_session
 from vecnn.cli.sweep.results import TrialRecord, metric_mode, ranked, rows, write_results
 from vecnn.cli.sweep.space import Dimension, parse_space, settings_count, to_ray
@@ -284,7 +284,7 @@ def _load_best(
 
 def train_command(settings: Settings, config: dict[str, Any]) -> str:
     """The ``vecnn train`` command with the trial's settings (to train it again, longer)."""
-    words = ["vecnn", "train", str(settings.data), "--target", ",".join(settings.target)]
+    words = ["vecnn", "train", str(settings.data), "--target", format_target(settings.target)]
     for key in config:
         value = getattr(settings, key)
         if key == "layers":

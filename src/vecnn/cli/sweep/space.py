@@ -81,9 +81,20 @@ def _check_value(name: str, value: float, spec: str) -> None:
 
 def _categorical(name: str, text: str, spec: str) -> str:
     text = text.strip()
+    if not text:
+        raise UsageError(
+            f"--param {name}={spec}: an empty choice between '|'"
+            + ("; write 'none' for no hidden layer" if name == "layers" else "")
+        )
     if name == "layers":
-        parse_layers(text)  # raises a UsageError naming the problem
-        return ",".join(part.strip() for part in text.split(",")) if text.strip() else ""
+        if text.lower() == "none":
+            return ""
+        try:
+            parse_layers(text)
+        except UsageError as error:
+            message = str(error).replace("--layers", "layers")
+            raise UsageError(f"--param {name}={spec}: {message}") from None
+        return ",".join(part.strip() for part in text.split(","))
     known = HIDDEN_ACTIVATIONS if name == "activation" else tuple(OPTIMIZERS)
     if text not in known:
         raise UsageError(
