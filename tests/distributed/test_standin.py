@@ -211,3 +211,31 @@ def test_threads_go_with_distributed_on_the_command_line(tmp_path):
     from vecnn.cli import main
 
     assert main(["train", str(tmp_path / "x.csv"), "--target", "y", "--threads", "2"]) == 2
+
+
+def test_only_rank_0_prints_the_command_lines_warnings(monkeypatch, capsys):
+    """A rare class (or any warning) is said once for the job, not once per rank."""
+    import warnings
+
+    from vecnn.cli import train as train_command
+    from vecnn.cli.common import warn
+
+    class Rank:
+        def __init__(self, rank):
+            self.rank, self.size = rank, 2
+
+    def fake_train(settings, distributed):
+        warn(f"class 'x' has one row (rank {distributed.rank})")
+        warnings.warn(f"a library warning (rank {distributed.rank})", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(train_command, "_train", fake_train)
+    for rank in (1, 0):
+        monkeypatch.setattr(train_command, "connect", lambda settings, r=rank: Rank(r))
+        settings = train_command.Settings(data="d.csv", target=["y"], layers=[4])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert train_command.train(settings) == 0
+        assert [str(w.message) for w in caught] == ([] if rank else ["a library warning (rank 0)"])
+    err = capsys.readouterr().err
+    assert "rank 0" in err and "rank 1" not in err

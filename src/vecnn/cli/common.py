@@ -12,6 +12,8 @@ import json
 import os
 import sys
 import tempfile
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,8 +121,27 @@ def say(text: str = "", quiet: bool = False) -> None:
 
 
 def warn(text: str) -> None:
-    """A warning for the user on standard error (also with ``--quiet``)."""
-    print(f"vecnn: warning: {text}", file=sys.stderr, flush=True)
+    """A warning for the user on standard error (also with ``--quiet``; not while
+    ``warnings_muted``)."""
+    if not _muted:
+        print(f"vecnn: warning: {text}", file=sys.stderr, flush=True)
+
+
+_muted = False
+
+
+@contextlib.contextmanager
+def warnings_muted() -> Iterator[None]:
+    """No ``warn`` and no Python warning inside: the MPI ranks other than 0, which would
+    repeat rank 0's warnings once each."""
+    global _muted
+    before, _muted = _muted, True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        _muted = before
 
 
 def check_writable_folder(folder: Path) -> Path:

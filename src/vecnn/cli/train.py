@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io as text_io
 import itertools
@@ -22,6 +23,7 @@ from vecnn.cli.common import (
     class_probabilities,
     say,
     warn,
+    warnings_muted,
     write_json,
 )
 from vecnn.cli.progress import Progress
@@ -382,9 +384,11 @@ def train(settings: Settings) -> int:
     if distributed is None or distributed.size == 1:
         return _train(settings, distributed)
     if distributed.rank != 0:
-        settings.quiet = True
+        settings.quiet = True  # and no warnings: rank 0 gives them once
+    muted = warnings_muted() if distributed.rank != 0 else contextlib.nullcontext()
     try:
-        return _train(settings, distributed)
+        with muted:
+            return _train(settings, distributed)
     except (DistributedMismatchError, TrainingDivergedError):
         raise  # raised on every rank alike: each exits with its message
     except KeyboardInterrupt:
