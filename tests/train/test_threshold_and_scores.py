@@ -65,6 +65,25 @@ def test_a_bad_threshold_is_refused_naming_the_range(bad):
         net.threshold = bad
 
 
+@pytest.mark.parametrize("theta", [np.array(0.3), np.float32(0.3), np.float64(0.3)])
+def test_a_numpy_scalar_or_0d_array_threshold_is_accepted(theta):
+    net, _, _ = _fitted()
+    net.threshold = theta
+    assert net.threshold == pytest.approx(0.3) and isinstance(net.threshold, float)
+
+
+def test_setting_a_threshold_on_a_softmax_network_is_refused_not_ignored():
+    net = Network.from_sizes([2, 3], output="softmax", seed=0)
+    with pytest.raises(ValueError, match="no meaning for a multiclass network"):
+        net.threshold = 0.3
+    net.threshold = 0.5  # the default stays settable (a loaded config sets it)
+    reg = Network.from_sizes([2, 1], output="linear", seed=0)
+    X = np.random.default_rng(0).normal(size=(2, 20))
+    reg.fit(X, X[:1], epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="no meaning for a regression network"):
+        reg.threshold = 0.3
+
+
 def test_training_accuracy_uses_the_threshold():
     """One epoch at a negligible learning rate: the recorded accuracy is that of predict
     with the network's θ at the initial weights (θ taken as logit θ on the logits)."""

@@ -47,7 +47,11 @@ class Network(Sequential):
 
     @threshold.setter
     def threshold(self, value: float | list[float]) -> None:
-        self._threshold = _check_threshold(value, self.n_outputs)
+        theta = _check_threshold(value, self.n_outputs)
+        known = self._task or ("multiclass" if self.output_activation == "softmax" else None)
+        if theta != THRESHOLD and known in ("multiclass", "regression"):
+            raise _meaningless_threshold(known, value)
+        self._threshold = theta
 
     def output_threshold(self, logits: bool) -> float | Array:
         """``θ`` on the scale of an output: ``logit θ = log(θ/(1 − θ))`` for ``Z[L]``
@@ -126,11 +130,7 @@ class Network(Sequential):
         if threshold is None:
             threshold = self._threshold
         elif task in ("multiclass", "regression"):
-            how = "the class of the largest output" if task == "multiclass" else "the output"
-            raise ValueError(
-                f"threshold has no meaning for a {task} network (it predicts {how}); got "
-                f"{threshold!r:.80}"
-            )
+            raise _meaningless_threshold(task, threshold)
         else:
             threshold = _check_threshold(threshold, self.n_outputs)
         if task == "binary":
@@ -200,8 +200,17 @@ THRESHOLD = 0.5
 """The default ``θ``: a sigmoid unit fires where ``a ≥ 0.5``, i.e. ``z ≥ 0``."""
 
 
+def _meaningless_threshold(task: str, threshold: Any) -> ValueError:
+    how = "the class of the largest output" if task == "multiclass" else "the output"
+    return ValueError(
+        f"threshold has no meaning for a {task} network (it predicts {how}); got {threshold!r:.80}"
+    )
+
+
 def _check_threshold(value: Any, n_outputs: int) -> float | list[float]:
     """``θ`` as a float, or a list of one float per output unit, each in ``(0, 1)``."""
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        value = value.item()  # a 0-d array, as a NumPy scalar
     several = isinstance(value, (list, tuple)) or getattr(value, "ndim", 0) > 0
     values = list(value) if several else None
     numbers = [value] if values is None else values
