@@ -306,7 +306,18 @@ def check_sample_weight(sample_weight: Any, m: int, name: str = "sample_weight")
         raise ValueError(f"Negative values in data passed to {name}.")
     if not s.any():
         raise ValueError(f"{name} must contain at least one non-zero number.")
+    if float(s.max()) * m > _HUGE_WEIGHT_SUM:
+        raise ValueError(
+            f"{name} is too large: its largest weight {float(s.max()):.3g} times {m} examples "
+            f"overflows the sums of the cost (Σ sᵢ Lᵢ / Σ sᵢ); divide the weights by a "
+            f"common factor (the cost depends on their ratios; with l2, Σ sᵢ is the m of "
+            f"the penalty)"
+        )
     return None if (s == 1).all() else s
+
+
+_HUGE_WEIGHT_SUM = 1e300
+"""Above this ``max(s)·m`` the sums of the weighted cost could overflow to inf."""
 
 
 def minibatches(

@@ -125,6 +125,14 @@ def test_fit_with_integer_weights_is_fit_on_repeated_examples():
     np.testing.assert_allclose(history["loss"], expected["loss"], rtol=1e-10)
 
 
+def test_weights_whose_sum_overflows_are_refused_naming_the_fix():
+    X, y = _data()
+    with pytest.raises(ValueError, match=r"too large.*divide the weights by a common factor"):
+        _trained(X, y, sample_weight=np.full(len(y), 1e308))
+    big, _ = _trained(X, y, sample_weight=np.full(len(y), 1e290))  # the sums stay finite
+    assert all(np.isfinite(p.data).all() for p in big.parameters())
+
+
 def test_unit_weights_are_the_unweighted_fit_exactly():
     X, y = _data()
     plain, _ = _trained(X, y, batch_size=8, shuffle=True)
