@@ -259,6 +259,10 @@ def _fit_date(name: str, values: list[str], lines: list[int], impute: str | None
     return DateFeature(name, parts, [m for m, _ in stats], [s for _, s in stats], fill)
 
 
+YEARS = (1800, 2100)
+"""Unique increasing integers in this range read as years, a feature, not an identifier."""
+
+
 def _refuse_identifier(
     name: str, values: list[str], numbers: list[float | None] | None, path: Any
 ) -> None:
@@ -270,7 +274,8 @@ def _refuse_identifier(
     if numbers is not None:
         ints = [n for n in numbers if n is not None]
         increasing = all(b > a for a, b in itertools.pairwise(ints))
-        if len(ints) == m and increasing and all(n == int(n) for n in ints):
+        years = all(YEARS[0] <= n <= YEARS[1] for n in ints)  # a time series, one row a year
+        if len(ints) == m and increasing and not years and all(n == int(n) for n in ints):
             raise DataError(
                 f"looks like an identifier (integers, unique and increasing: a row number "
                 f"tells nothing about a new row); drop it with --drop {name}",

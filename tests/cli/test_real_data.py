@@ -224,6 +224,21 @@ def test_identifier_and_date_columns(cli, tmp_path):
     assert result.code == 1 and "'01/02/2012' is not an ISO date" in result.err
 
 
+def test_sorted_years_are_a_feature_not_an_identifier(cli, tmp_path):
+    """One row a year (a yearly series, sorted) is unique and increasing like a row
+    number, but a year tells something about a new row."""
+    rng = np.random.default_rng(7)
+    rows = [[year, f"{0.1 * (year - 1950) + rng.normal():.3f}"] for year in range(1950, 2010)]
+    data = write_csv(tmp_path / "yearly.csv", ["year", "value"], rows)
+    out = tmp_path / "run"
+    result = cli("train", data, "--target", "value", "--epochs", 2, "--out", out, "-q")
+    assert result.code == 0, result.err
+    rows = [[year, f"{rng.normal():.3f}"] for year in range(3000, 3060)]  # not years
+    data = write_csv(tmp_path / "numbered.csv", ["number", "value"], rows)
+    result = cli("train", data, "--target", "value", "--epochs", 2, "--out", out, "-q")
+    assert result.code == 1 and "looks like an identifier" in result.err
+
+
 def test_the_report_has_a_data_section_and_a_reused_out_keeps_no_old_plot(cli, tmp_path):
     data = _penguins(tmp_path / "penguins.csv")
     out = tmp_path / "run"
