@@ -463,6 +463,28 @@ def test_evaluate_reports_unseen_labels_and_predict_still_works(cli, trained, tm
     assert len(read_rows(predicted.out)) == 31
 
 
+def test_evaluate_drops_rows_without_a_target_and_says_so(cli, trained, tmp_path):
+    """As train does: a row with no target has nothing to be scored against."""
+    run = trained["binary"]
+    rows = [list(row) for row in run.rows]
+    for i in (2, 7):
+        rows[i][-1] = ""
+    data = write_csv(tmp_path / "gaps.csv", run.header, rows)
+    result = cli("evaluate", run.model, data, "--json")
+    assert result.code == 0, result.err
+    assert "2 rows dropped: the target is missing (lines 4, 9)" in result.err
+    scores = json.loads(result.out)
+    kept = [row for i, row in enumerate(run.rows) if i not in (2, 7)]
+    expected = json.loads(
+        cli("evaluate", run.model, write_csv(tmp_path / "kept.csv", run.header, kept), "--json").out
+    )
+    assert scores == expected and scores["examples"] == len(run.rows) - 2
+    for row in rows:
+        row[-1] = ""
+    empty = cli("evaluate", run.model, write_csv(tmp_path / "none.csv", run.header, rows))
+    assert empty.code == 1 and "no row has a target value" in empty.err
+
+
 def test_evaluate_needs_the_target_column(cli, trained, tmp_path):
     run = trained["binary"]
     data = write_csv(tmp_path / "features.csv", ["x1", "x2"], [row[:2] for row in run.rows])

@@ -12,7 +12,7 @@ from typing import IO, Any
 from vecnn import io as model_io
 from vecnn.backend.host import xp
 from vecnn.cli.common import Model, class_probabilities, load_model, parse_target
-from vecnn.cli.train import scores_for
+from vecnn.cli.train import drop_rows_without_target, scores_for
 from vecnn.csvfile import Chunk, CSVReader, read_csv
 from vecnn.errors import DataError
 
@@ -135,6 +135,12 @@ def evaluate(
             data,
         )
     model.preprocessing.check_columns(table.columns, data, allow=model.target.names)
+    notes: list[str] = []
+    table = drop_rows_without_target(table, model.target.names, notes)
+    for note in notes:
+        print(f"vecnn: {note}", file=sys.stderr)  # stdout stays the scores (or JSON)
+    if not table.rows:
+        raise DataError("no row has a target value to score against", data)
     scores = scores_for(model.network, model.preprocessing, table, data)
     scores["examples"] = len(table.rows)
     if as_json:

@@ -258,7 +258,7 @@ def prepare(settings: Settings) -> Prepared:
     rows_read = len(table.rows)
     notes: list[str] = []
     table = _drop_columns(table, settings, notes)
-    table = _drop_rows_without_target(table, settings, notes)
+    table = drop_rows_without_target(table, settings.target, notes)
     # Every row is checked first (a bad value anywhere is reported, and a target with one
     # class is one in the file); then the scaling and the classes are learned from the
     # training rows alone, for the task found on the whole file.
@@ -341,9 +341,10 @@ def _drop_columns(table: Chunk, settings: Settings, notes: list[str]) -> Chunk:
     )
 
 
-def _drop_rows_without_target(table: Chunk, settings: Settings, notes: list[str]) -> Chunk:
-    """``table`` without the rows whose target is missing (a target cannot be imputed)."""
-    names = [name for name in settings.target if name in table.columns]
+def drop_rows_without_target(table: Chunk, target: list[str], notes: list[str]) -> Chunk:
+    """``table`` without the rows whose ``target`` is missing (a target cannot be imputed
+    or scored); a note with their count and first lines goes to ``notes``."""
+    names = [name for name in target if name in table.columns]
     columns = [table.columns.index(name) for name in names]
     keep = [i for i, row in enumerate(table.rows) if not any(is_missing(row[c]) for c in columns)]
     dropped = len(table.rows) - len(keep)
