@@ -346,24 +346,43 @@ def split_validation(
     """
     if not 0 < fraction < 1:
         raise ValueError(f"validation_split must be in [0, 1); got {fraction!r}")
+    train, val, rare = hold_out(m, fraction, rng, labels if shuffle else None, shuffle)
+    if rare:
+        warnings.warn(rare_classes_note(rare), UserWarning, stacklevel=3)
+    return train, val
+
+
+def hold_out(
+    m: int,
+    fraction: float,
+    rng: xp.random.Generator,
+    labels: Any = None,
+    shuffle: bool = True,
+    option: str = "validation_split",
+    min_train: int = 1,
+) -> tuple[Array, Array, list[Any]]:
+    """Indices ``(train, validation, rare)``: ``round(m · fraction)`` examples held out
+    (none for ``fraction`` 0), stratified by ``labels (m,)`` when given (``rare``: the
+    classes that stay whole in training), else the last ones of a permutation (of
+    ``arange(m)`` without ``shuffle``). A ValueError names ``option`` when a side would
+    be too small: the validation part needs 1 example, the training part ``min_train``.
+    """
     n_val = round(m * fraction)
-    if n_val < 1 or m - n_val < 1:
+    if fraction > 0 and (n_val < 1 or m - n_val < min_train):
         raise ValueError(
-            f"validation_split={fraction} of m = {m} examples leaves {n_val} for validation and "
-            f"{m - n_val} for training; each needs at least 1"
+            f"{option} {fraction:g} of {m} examples leaves {n_val} for validation and "
+            f"{m - n_val} for training; use more examples or {option} 0"
         )
-    if labels is not None and shuffle:
+    if labels is not None and n_val:
         train, val, rare = stratified_split(labels, n_val, rng)
         if not len(val):
             raise ValueError(
-                f"no class has 2 examples, so none can be held out for validation "
-                f"(validation_split={fraction}); use validation_split=0 or more examples"
+                f"no class has 2 examples, so none can be held out by {option} "
+                f"{fraction:g}; use {option} 0 or more examples"
             )
-        if rare:
-            warnings.warn(rare_classes_note(rare), UserWarning, stacklevel=3)
-        return train, val
+        return train, val, rare
     order = rng.permutation(m) if shuffle else xp.arange(m)
-    return order[: m - n_val], order[m - n_val :]
+    return order[: m - n_val], order[m - n_val :], []
 
 
 def stratified_split(

@@ -38,7 +38,7 @@ from vecnn.cli.resume import (
 )
 from vecnn.cli.summary import data_section, remove_stale_plots, rising_loss
 from vecnn.csvfile import Chunk, read_csv
-from vecnn.data import Task, rare_classes_note, stratified_split
+from vecnn.data import Task, hold_out, rare_classes_note
 from vecnn.distributed import DistributedMismatchError
 from vecnn.errors import DataError
 from vecnn.metrics import task_scores
@@ -129,28 +129,14 @@ def parse_layers(text: str) -> list[int]:
 def _split_rows(
     m: int, fraction: float, seed: int, labels: Array | None = None
 ) -> tuple[Array, Array, list[str]]:
-    """Shuffled row indices ``(train, validation, rare)``; the validation part may be empty.
-
-    With class ``labels`` the split is stratified; ``rare`` names the classes with one row,
-    which stay in training.
-    """
-    rng = xp.random.default_rng(seed)
-    n_val = round(m * fraction)
-    if fraction > 0 and (n_val < 1 or m - n_val < 2):
-        raise DataError(
-            f"--val-split {fraction} of {m} rows leaves {n_val} for validation and "
-            f"{m - n_val} for training; use more rows or --val-split 0"
+    """Shuffled row indices ``(train, validation, rare)``: ``data.hold_out`` with the
+    option's name, and at least 2 training rows; the validation part may be empty."""
+    try:
+        return hold_out(
+            m, fraction, xp.random.default_rng(seed), labels, option="--val-split", min_train=2
         )
-    if labels is not None and n_val:
-        train, val, rare = stratified_split(labels, n_val, rng)
-        if not len(val):
-            raise DataError(
-                f"no class has 2 rows, so none can be held out by --val-split {fraction:g}; "
-                "use --val-split 0"
-            )
-        return train, val, rare
-    order = rng.permutation(m)
-    return order[: m - n_val], order[m - n_val :], []
+    except ValueError as error:
+        raise DataError(str(error).replace("examples", "rows")) from None
 
 
 def _subset(chunk: Chunk, index: Array) -> Chunk:
