@@ -72,7 +72,10 @@ def add_column_options(parser: Any) -> None:
 
 def positive_int(text: str) -> int:
     """An option's value that must be a whole number ≥ 1 (sizes, counts, epochs)."""
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer; got {text}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
     return value

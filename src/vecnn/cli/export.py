@@ -6,19 +6,10 @@ import argparse
 import sys
 from typing import Any
 
+from vecnn.cli.common import positive_int
 from vecnn.integrations.onnx import DEFAULT_OPSET
 
 EXAMPLE = "vecnn export runs/iris/model.vecnn iris.onnx"
-
-
-def _opset(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer; got {text}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
-    return value
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -36,7 +27,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     p.add_argument("output", metavar="OUT.onnx", help="the ONNX file to write")
     p.add_argument(
         "--opset",
-        type=_opset,
+        type=positive_int,
         default=None,
         metavar="N",
         help=f"ONNX opset version (default {DEFAULT_OPSET})",
