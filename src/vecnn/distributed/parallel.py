@@ -14,8 +14,6 @@ from typing import Any
 
 from vecnn.backend import Array, xp
 from vecnn.distributed.base import Distributed, DistributedMismatchError
-from vecnn.nn.batchnorm import BatchNorm
-from vecnn.nn.dropout import Dropout
 
 
 class GlobalBatch:
@@ -79,14 +77,12 @@ class DataParallel:
             self.distributed.bcast_(p.data)
         for buffer in network.named_buffers().values():
             self.distributed.bcast_(buffer)
-        for layer in network.layers:
-            if isinstance(layer, (Dropout, BatchNorm)):
-                layer.global_batch = self.batch
+        for layer in network.layers:  # read by those whose forward needs the whole batch
+            layer.global_batch = self.batch
 
     def finish(self, network: Any) -> None:
         for layer in network.layers:
-            if isinstance(layer, (Dropout, BatchNorm)):
-                layer.global_batch = None
+            layer.global_batch = None
 
     # ------------------------------------------------------------------ each step
     def shard(self, index: Array) -> Array:

@@ -13,10 +13,12 @@ the batch dimension is dynamic):
   NaN: ``Where(IsNaN)``) and standardized (``Sub`` mean, ``Div`` std) inside the graph. A
   NaN in a column the model does not impute gives NaN probabilities and a meaningless
   label (``vecnn predict`` refuses such a row);
-- ``Dense``: ``Gemm`` then its activation; ``Activation``: the operator; ``Dropout``:
-  ``Identity`` (inference); ``BatchNorm``: ``BatchNormalization`` with the running
-  statistics (inference form). Activations: ``Identity`` (linear), ``Sigmoid``, ``Tanh``,
-  ``Relu``, ``LeakyRelu`` (alpha 0.01), ``Softmax`` (axis 1: over the units of a row);
+- each layer adds its own nodes (``Layer.onnx_nodes``, through the ``_Graph`` builder
+  passed in, so that layers never import onnx): ``Dense``: ``Gemm`` then its activation;
+  ``Activation``: the operator; ``Dropout``: ``Identity`` (inference); ``BatchNorm``:
+  ``BatchNormalization`` with the running statistics (inference form). Activations:
+  ``Identity`` (linear), ``Sigmoid``, ``Tanh``, ``Relu``, ``LeakyRelu`` (alpha 0.01),
+  ``Softmax`` (axis 1: over the units of a row);
 - the head, after ``A[L]`` (``a`` for the one unit of a binary network):
 
   - binary: ``probabilities (batch, 2) = Concat(1 − a, a)`` and
@@ -34,9 +36,11 @@ the batch dimension is dynamic):
   ``label`` holds the classes themselves: a string tensor for text labels, int64 for
   integers (also bool or float labels keep their type).
 
-Anything that cannot be exported faithfully (another layer type, a categorical feature,
-mixed dtypes) is refused with a ``ValueError`` that names it; the model is checked with
-``onnx.checker.check_model`` before it is written. ``onnx`` is imported only when used.
+Anything that cannot be exported faithfully (a layer without ``onnx_nodes``, or a subclass
+that computes its forward otherwise than the class whose nodes it would inherit, a
+categorical feature, mixed dtypes) is refused with a ``ValueError`` that names it; the
+model is checked with ``onnx.checker.check_model`` before it is written. ``onnx`` is
+imported only when used.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ from typing import Any
 from vecnn._version import __version__
 from vecnn.backend.host import Array, xp
 from vecnn.io import atomic_write_bytes, read
-from vecnn.nn import Activation, BatchNorm, Dense, Dropout, Sequential
+from vecnn.nn import Layer, Sequential
 from vecnn.preprocessing import CategoricalFeature, NumericFeature, Preprocessor
 from vecnn.train.network import Network
 
@@ -77,8 +81,6 @@ _ACTIVATION_OPS: dict[str, tuple[str, dict[str, Any]]] = {
     "leaky_relu": ("LeakyRelu", {"alpha": LEAKY_RELU_ALPHA}),
     "softmax": ("Softmax", {"axis": 1}),
 }
-
-_LAYERS = (Dense, Activation, Dropout, BatchNorm)
 
 
 def _require_onnx() -> Any:
@@ -213,7 +215,7 @@ def _add_preprocessing(source: _Source, preprocessing: Preprocessor) -> None:
 
 # --------------------------------------------------------------------------- the graph
 class _Graph:
-    """Nodes and initializers, with unique names."""
+    """Nodes and initializers, with unique names: the builder ``Layer.onnx_nodes`` gets."""
 
     def __init__(self, onnx: Any, dtype: Any) -> None:
         self.onnx, self.helper = onnx, onnx.helper
@@ -253,13 +255,13 @@ class _Graph:
         )
         return out
 
-
-def _activation(graph: _Graph, name: str, Z: str, out: str, where: str) -> str:
-    if name not in _ACTIVATION_OPS:
-        known = ", ".join(_ACTIVATION_OPS)
-        raise ValueError(f"{where}: activation {name!r} cannot be exported (known: {known})")
-    op, attributes = _ACTIVATION_OPS[name]
-    return graph.node(op, [Z], out, **attributes)
+    def activation(self, name: str, Z: str, output: str) -> str:
+        """The node of the activation ``name`` on ``Z``; a ValueError for one ONNX lacks."""
+        if name not in _ACTIVATION_OPS:
+            known = ", ".join(_ACTIVATION_OPS)
+            raise ValueError(f"activation {name!r} cannot be exported (known: {known})")
+        op, attributes = _ACTIVATION_OPS[name]
+        return self.node(op, [Z], output, **attributes)
 
 
 def _check_dtypes(network: Sequential) -> Any:
@@ -275,36 +277,32 @@ def _check_dtypes(network: Sequential) -> Any:
     return dtype
 
 
+def _defined_in(cls: type, name: str) -> type:
+    """The class of ``cls``'s MRO whose body defines ``name``."""
+    return next(klass for klass in cls.__mro__ if name in vars(klass))
+
+
+def _exports_faithfully(layer: Layer) -> bool:
+    """True when the layer's ``onnx_nodes`` are its own: defined by a layer class that is
+    the class defining its ``forward`` or a subclass of it (a subclass that overrides only
+    ``forward`` computes something its inherited nodes do not)."""
+    nodes = _defined_in(type(layer), "onnx_nodes")
+    return nodes is not Layer and issubclass(nodes, _defined_in(type(layer), "forward"))
+
+
 def _layers(graph: _Graph, network: Sequential, current: str) -> str:
     """The nodes of every layer, from ``current`` (rows of ``A[0]``) to ``A[L]``."""
-    l = 0
-    for position, layer in enumerate(network.layers, start=1):
-        kind = type(layer)  # exactly these: a subclass may compute something else
+    for position, (l, layer) in enumerate(network.numbered_layers(), start=1):
         where = f"layer {position} ({type(layer).__name__})"
-        if kind is Dense:
-            l += 1
-            W = graph.constant(f"W_{l}", layer.W.data)  # (n[l], n[l-1]): Gemm's transB
-            b = graph.constant(f"b_{l}", layer.b.data.reshape(-1))
-            Z = graph.node("Gemm", [current, W, b], f"Z_{l}", transB=1)
-            current = _activation(graph, layer.activation, Z, f"A_{l}", where)
-        elif kind is Activation:
-            current = _activation(graph, layer.activation, current, f"A_{l}", where)
-        elif kind is Dropout:  # inverted dropout: the identity in inference
-            current = graph.node("Identity", [current], f"A_{l}")
-        elif kind is BatchNorm:
-            inputs = [current] + [
-                graph.constant(f"{key}_{l}", array.reshape(-1))
-                for key, array in (
-                    ("gamma", layer.params["gamma"].data),
-                    ("beta", layer.params["beta"].data),
-                    ("running_mean", layer.buffer_arrays["running_mean"]),
-                    ("running_var", layer.buffer_arrays["running_var"]),
-                )
-            ]
-            current = graph.node("BatchNormalization", inputs, f"A_{l}", epsilon=layer.eps)
-        else:
-            supported = ", ".join(cls.__name__ for cls in _LAYERS)
-            raise ValueError(f"{where} cannot be exported to ONNX: only {supported} layers can")
+        if not _exports_faithfully(layer):
+            raise ValueError(
+                f"{where} cannot be exported to ONNX: its class defines no onnx_nodes for "
+                "the forward it computes"
+            )
+        try:
+            current = layer.onnx_nodes(graph, current, l)
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
     return current
 
 

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 import re
 from dataclasses import dataclass
@@ -194,29 +193,6 @@ def _check_tensors(table: Any, shown: Any) -> _Plan:
     return _Plan(specs, position)
 
 
-def _layer_keys(kind: str) -> tuple[str, ...]:
-    """The settings a layer type takes: its constructor's arguments, but never a seed."""
-    parameters = inspect.signature(LAYER_TYPES[kind].__init__).parameters.values()
-    return tuple(
-        p.name
-        for p in parameters
-        if p.name not in ("self", "seed") and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-    )
-
-
-def _declared_values(kind: str, config: dict[str, Any]) -> int:
-    """How many parameter and buffer values a layer config asks to allocate."""
-    if kind == "Dense":
-        n_in, n_out = config.get("n_in"), config.get("n_out")
-        if _is_int(n_in) and _is_int(n_out) and n_in > 0 and n_out > 0:
-            return n_in * n_out + n_out
-    if kind == "BatchNorm":
-        n = config.get("n")
-        if _is_int(n) and n > 0:
-            return 4 * n
-    return 0
-
-
 def _check_config(config: Any, stored_values: int, shown: Any) -> None:
     _exact_keys(config, _CONFIG_KEYS, "the network config", shown, _OPTIONAL_CONFIG_KEYS)
     layers = config["layers"]
@@ -235,7 +211,7 @@ def _check_config(config: Any, stored_values: int, shown: Any) -> None:
         settings = entry["config"]
         if not isinstance(settings, dict):
             raise _fail(f"{where} ({kind}): config must be an object", shown)
-        allowed = _layer_keys(kind)
+        allowed = LAYER_TYPES[kind].config_keys()
         for key, value in settings.items():
             if key not in allowed:
                 raise _fail(
@@ -249,7 +225,7 @@ def _check_config(config: Any, stored_values: int, shown: Any) -> None:
                     f"{_json_type(value)}",
                     shown,
                 )
-        declared += _declared_values(kind, settings)
+        declared += LAYER_TYPES[kind].declared_values(settings)
     if declared > stored_values + _SLACK_VALUES:
         raise _fail(
             f"the architecture declares {declared} parameter values but the file stores "

@@ -6,7 +6,7 @@ from vecnn.nn.batchnorm import BatchNorm
 from vecnn.nn.dense import Dense
 from vecnn.nn.dropout import Dropout
 from vecnn.nn.layer import Layer
-from vecnn.nn.sequential import LAYER_TYPES, Sequential
+from vecnn.nn.sequential import LAYER_TYPES, Sequential, register_layer
 
 __all__ = [
     "ACTIVATIONS",
@@ -18,4 +18,5 @@ __all__ = [
     "Layer",
     "Sequential",
     "init",
+    "register_layer",
 ]

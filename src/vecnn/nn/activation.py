@@ -7,7 +7,7 @@ from typing import Any
 
 from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
-from vecnn.nn.layer import Layer
+from vecnn.nn.layer import GraphBuilder, Layer
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "linear": lambda Z: Z,
@@ -17,6 +17,16 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "leaky_relu": lambda Z: ops.leaky_relu(Z, 0.01),
     "softmax": lambda Z: ops.softmax(Z, axis=0),
 }
+
+DERIVATIVES: dict[str, str] = {
+    "linear": "1",
+    "sigmoid": "σ(Z)(1 − σ(Z))",
+    "tanh": "1 − tanh²(Z)",
+    "relu": "1[Z > 0]",
+    "leaky_relu": "1 if Z > 0 else 0.01",
+    "softmax": "(with the cross-entropy: folded into dZ)",
+}
+"""``g′(Z)`` of each activation, as ``vecnn explain`` writes it."""
 
 
 def check_activation(name: Any) -> str:
@@ -41,5 +51,21 @@ class Activation(Layer):
     def forward(self, A_prev: Tensor) -> Tensor:
         return ACTIVATIONS[self.activation](A_prev)
 
+    def logits(self, A_prev: Tensor) -> Tensor:
+        return A_prev
+
+    @property
+    def final_activation(self) -> str:
+        return self.activation
+
     def config(self) -> dict[str, Any]:
         return {"activation": self.activation}
+
+    def summary_cells(self) -> tuple[str, str, str]:
+        return "", "", self.activation
+
+    def equations(self, l: int, n_prev: int, loss: str | None = None) -> list[str]:
+        return [f"  activation: A = {self.activation}(Z)"]
+
+    def onnx_nodes(self, graph: GraphBuilder, A_prev: str, l: int) -> str:
+        return graph.activation(self.activation, A_prev, f"A_{l}")

@@ -7,9 +7,9 @@ from typing import Any
 
 from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import dtype_name, xp
+from vecnn.backend import dtype_name, to_numpy, xp
 from vecnn.nn.dense import check_dtype
-from vecnn.nn.layer import Layer
+from vecnn.nn.layer import GraphBuilder, Layer, is_positive_int, shape_text
 
 
 class BatchNorm(Layer):
@@ -23,6 +23,7 @@ class BatchNorm(Layer):
     """
 
     kind = "BatchNorm"
+    min_batch = 2  # a variance needs two examples
 
     def __init__(
         self, n: int, momentum: float = 0.1, eps: float = 1e-5, dtype: Any = "float32"
@@ -45,7 +46,6 @@ class BatchNorm(Layer):
             "running_mean": xp.zeros((n, 1), dtype=self.dtype),
             "running_var": xp.ones((n, 1), dtype=self.dtype),
         }
-        self.global_batch: Any = None
 
     @property
     def n_in(self) -> int:
@@ -75,3 +75,28 @@ class BatchNorm(Layer):
             "eps": self.eps,
             "dtype": dtype_name(self.dtype),
         }
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        n = config.get("n")
+        if not is_positive_int(n):
+            return {}
+        return {key: (n, 1) for key in ("gamma", "beta", "running_mean", "running_var")}
+
+    def summary_cells(self) -> tuple[str, str, str]:
+        return f"γ {self.params['gamma'].shape}", f"β {self.params['beta'].shape}", ""
+
+    def equations(self, l: int, n_prev: int, loss: str | None = None) -> list[str]:
+        return [
+            f"  batch norm on layer {l}: Ẑ = (Z − μ) / √(σ² + ε), A = γ ⊙ Ẑ + β, with μ, σ² "
+            f"over the m columns; γ[{l}], β[{l}] {shape_text(self.n_in, 1)}"
+        ]
+
+    def onnx_nodes(self, graph: GraphBuilder, A_prev: str, l: int) -> str:
+        """``BatchNormalization`` with the running statistics: the inference form."""
+        arrays = {**{key: p.data for key, p in self.params.items()}, **self.buffer_arrays}
+        inputs = [A_prev] + [
+            graph.constant(f"{key}_{l}", to_numpy(arrays[key]).reshape(-1))
+            for key in ("gamma", "beta", "running_mean", "running_var")
+        ]
+        return graph.node("BatchNormalization", inputs, f"A_{l}", epsilon=self.eps)

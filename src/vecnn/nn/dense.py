@@ -7,10 +7,18 @@ from typing import Any
 
 from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import dtype_name, float_dtype, to_device, xp
+from vecnn.backend import dtype_name, float_dtype, to_device, to_numpy, xp
 from vecnn.nn import init as initializers
-from vecnn.nn.activation import ACTIVATIONS, check_activation
-from vecnn.nn.layer import Generator, Layer, Seed, as_generator
+from vecnn.nn.activation import ACTIVATIONS, DERIVATIVES, check_activation
+from vecnn.nn.layer import (
+    Generator,
+    GraphBuilder,
+    Layer,
+    Seed,
+    as_generator,
+    is_positive_int,
+    shape_text,
+)
 
 
 def check_dtype(dtype: Any) -> Any:
@@ -30,6 +38,7 @@ class Dense(Layer):
     """
 
     kind = "Dense"
+    numbered = True
 
     def __init__(
         self,
@@ -89,6 +98,13 @@ class Dense(Layer):
     def forward(self, A_prev: Any) -> Tensor:
         return ACTIVATIONS[self.activation](self.linear(A_prev))
 
+    def logits(self, A_prev: Any) -> Tensor:
+        return self.linear(A_prev)
+
+    @property
+    def final_activation(self) -> str:
+        return self.activation
+
     def config(self) -> dict[str, Any]:
         return {
             "n_in": self.n_in,
@@ -97,3 +113,59 @@ class Dense(Layer):
             "init": self.init,
             "dtype": dtype_name(self.dtype),
         }
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        n_in, n_out = config.get("n_in"), config.get("n_out")
+        if not (is_positive_int(n_in) and is_positive_int(n_out)):
+            return {}
+        return {"W": (n_out, n_in), "b": (n_out, 1)}
+
+    # ------------------------------------------------------------ description
+    def summary_cells(self) -> tuple[str, str, str]:
+        return str(self.W.shape), str(self.b.shape), self.activation
+
+    def flops(self, n_prev: int) -> int:
+        """``2 n[l] n[l-1]`` for ``W[l] A[l-1]`` plus ``n[l]`` for ``+ b[l]``, per example."""
+        return 2 * self.n_out * n_prev + self.n_out
+
+    def equations(self, l: int, n_prev: int, loss: str | None = None) -> list[str]:
+        n, g = self.n_out, self.activation
+        count = n * n_prev + n
+        lines = [
+            f"layer {l}: dense, {g}  W[{l}] {shape_text(n, n_prev)}, b[{l}] {shape_text(n, 1)}: "
+            f"{count:,} parameters, {self.flops(n_prev):,} FLOPs per example forward",
+            f"  forward   Z[{l}] = W[{l}] {shape_text(n, n_prev)} · A[{l - 1}] "
+            f"{shape_text(n_prev, 'm')} + b[{l}] {shape_text(n, 1)}   → {shape_text(n, 'm')}",
+            f"            A[{l}] = {g}(Z[{l}])   → {shape_text(n, 'm')}",
+        ]
+        if loss is not None and g in ("sigmoid", "softmax"):
+            lines.append(
+                f"  backward  dZ[{l}] = A[{l}] − Y   {shape_text(n, 'm')}   "
+                f"({loss} taken from the logits Z[{l}])"
+            )
+        elif loss is not None:
+            lines.append(
+                f"  backward  dA[{l}] = (2/n[{l}]) (A[{l}] − Y)   {shape_text(n, 'm')}   ({loss})"
+            )
+            lines.append(f"            dZ[{l}] = dA[{l}] ⊙ g′(Z[{l}]),  g′ = {DERIVATIVES[g]}")
+        else:
+            lines.append(
+                f"  backward  dZ[{l}] = dA[{l}] ⊙ g′(Z[{l}])   {shape_text(n, 'm')},  "
+                f"g′ = {DERIVATIVES[g]}"
+            )
+        lines.append(f"            dW[{l}] = (1/m) dZ[{l}] A[{l - 1}]ᵀ   {shape_text(n, n_prev)}")
+        lines.append(f"            db[{l}] = (1/m) Σ_columns dZ[{l}]   {shape_text(n, 1)}")
+        if l > 1:
+            lines.append(f"            dA[{l - 1}] = W[{l}]ᵀ dZ[{l}]   {shape_text(n_prev, 'm')}")
+        else:
+            lines.append("            (no dA[0]: the inputs X are not trained)")
+        return lines
+
+    def onnx_nodes(self, graph: GraphBuilder, A_prev: str, l: int) -> str:
+        """Rows: ``A[l]ᵀ = g(A[l-1]ᵀ W[l]ᵀ + b[l]ᵀ)``, one ``Gemm`` with ``transB=1`` (``W[l]``
+        stored as it is, ``(n[l], n[l-1])``; ``b[l]`` as ``(n[l],)``) and the activation."""
+        W = graph.constant(f"W_{l}", to_numpy(self.W.data))
+        b = graph.constant(f"b_{l}", to_numpy(self.b.data).reshape(-1))
+        Z = graph.node("Gemm", [A_prev, W, b], f"Z_{l}", transB=1)
+        return graph.activation(self.activation, Z, f"A_{l}")

@@ -9,7 +9,7 @@ from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import dtype_name, to_device
 from vecnn.backend.host import xp as host_xp
-from vecnn.nn.layer import Layer, Seed, as_generator
+from vecnn.nn.layer import GraphBuilder, Layer, Seed, as_generator
 
 
 class Dropout(Layer):
@@ -23,6 +23,7 @@ class Dropout(Layer):
     """
 
     kind = "Dropout"
+    stochastic = True
 
     def __init__(self, rate: float, seed: Seed = None) -> None:
         super().__init__()
@@ -30,7 +31,6 @@ class Dropout(Layer):
             raise ValueError(f"Dropout: rate must be in [0, 1); got {rate!r}")
         self.rate = float(rate)
         self.rng = as_generator(seed)
-        self.global_batch: Any = None
 
     def forward(self, A_prev: Tensor) -> Tensor:
         if not self.training or self.rate == 0.0:
@@ -47,5 +47,18 @@ class Dropout(Layer):
         mask = (drawn < keep) / dtype.type(keep)
         return ops.mul(A_prev, to_device(mask.astype(dtype, copy=False)))
 
+    @property
+    def final_activation(self) -> None:
+        return None  # the identity in inference: the layer before decides
+
     def config(self) -> dict[str, Any]:
         return {"rate": self.rate}
+
+    def summary_cells(self) -> tuple[str, str, str]:
+        return "", "", f"rate {self.rate:g}"
+
+    def equations(self, l: int, n_prev: int, loss: str | None = None) -> list[str]:
+        return [f"  dropout: A = A ⊙ D / (1 − {self.rate:g}) in training, D a random 0/1 mask"]
+
+    def onnx_nodes(self, graph: GraphBuilder, A_prev: str, l: int) -> str:
+        return graph.node("Identity", [A_prev], f"A_{l}")  # inverted dropout: inference

@@ -25,6 +25,18 @@ LAYER_TYPES: dict[str, type[Layer]] = {
 """The closed registry from which model files rebuild layers: no other type is ever made."""
 
 
+def register_layer(cls: type[Layer]) -> type[Layer]:
+    """Let model files name ``cls`` by its ``kind`` (a class decorator, as Keras's
+    ``register_keras_serializable``): only registered types are ever made from a file."""
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise TypeError(f"register_layer takes a Layer subclass; got {cls!r}")
+    known = LAYER_TYPES.get(cls.kind)
+    if known is not None and known is not cls:
+        raise ValueError(f"layer type {cls.kind!r} is already {known.__qualname__}")
+    LAYER_TYPES[cls.kind] = cls
+    return cls
+
+
 class Sequential:
     """Layers applied in order to ``X (n[0], m)``, examples as columns.
 
@@ -48,9 +60,9 @@ class Sequential:
         self.layers: list[Layer] = layers
         self.rng = as_generator(seed)
         for layer in layers:
-            if isinstance(layer, Dropout):
+            if layer.stochastic:
                 layer.rng = self.rng
-            elif isinstance(layer, Dense) and not layer.seeded and seed is not None:
+            elif not layer.seeded and seed is not None:
                 layer.reset_parameters(self.rng)  # so that the network's seed fixes every weight
                 layer.seeded = True
         self.training = True
@@ -92,24 +104,26 @@ class Sequential:
 
     def _number_layers(self) -> list[str]:
         """The ``[l]`` suffix of each layer: dense layers count up, others take the last ``l``."""
-        names, l = [], 0
+        return [f"[{l}]" for l, _ in self.numbered_layers()]
+
+    def numbered_layers(self) -> list[tuple[int, Layer]]:
+        """Each layer with its ``l`` in the notation: the layers that start one (dense) count
+        up from 1, the others take the ``l`` of the one before them (0 before the first)."""
+        numbered, l = [], 0
         for layer in self.layers:
-            if isinstance(layer, Dense):
-                l += 1
-            names.append(f"[{l}]")
-        return names
+            l += layer.numbered
+            numbered.append((l, layer))
+        return numbered
 
     def _check_output_end(self) -> None:
         """Refuse dropout after a non-linear output layer: the losses take the logits
         ``Z[L]`` and apply ``g[L]`` themselves, which a dropout of ``A[L]`` would break."""
         if self.output_activation == "linear":
             return
-        for position in range(len(self.layers) - 1, -1, -1):
-            layer = self.layers[position]
-            if isinstance(layer, (Dense, Activation)):
-                return
+        last = self.layers[-1]
+        if last.final_activation is None:
             raise ValueError(
-                f"layer {position + 1} ({layer.kind}) comes after the output activation "
+                f"layer {len(self.layers)} ({last.kind}) comes after the output activation "
                 f"'{self.output_activation}'; put dropout before the last dense layer"
             )
 
@@ -128,7 +142,7 @@ class Sequential:
                     sizes.append(layer.n_in)
             if layer.n_out is not None:
                 current = layer.n_out
-                if isinstance(layer, Dense):
+                if layer.numbered:
                     sizes.append(current)
         if not sizes:
             raise ValueError("a network needs a layer that fixes its sizes, e.g. Dense")
@@ -149,10 +163,8 @@ class Sequential:
     def output_activation(self) -> str:
         """``g[L]``: the activation of the last dense or activation layer."""
         for layer in reversed(self.layers):
-            if isinstance(layer, (Dense, Activation)):
-                return layer.activation
-            if isinstance(layer, BatchNorm):
-                return "linear"
+            if layer.final_activation is not None:
+                return layer.final_activation
         return "linear"
 
     @property
@@ -215,14 +227,7 @@ class Sequential:
             count = sum(p.size for p in layer.params.values())
             total += count
             width = layer.n_out if layer.n_out is not None else width
-            W_shape = b_shape = ""
-            if isinstance(layer, Dense):
-                W_shape, b_shape = str(layer.W.shape), str(layer.b.shape)
-            elif isinstance(layer, BatchNorm):
-                W_shape, b_shape = f"γ {layer.params['gamma'].shape}", f"β {(layer.n_in, 1)}"
-            activation = layer.activation if isinstance(layer, (Dense, Activation)) else ""
-            if isinstance(layer, Dropout):
-                activation = f"rate {layer.rate:g}"
+            W_shape, b_shape, activation = layer.summary_cells()
             rows.append(
                 (
                     f"{position} {suffix}",
@@ -301,14 +306,9 @@ class Sequential:
         ``softmax_cross_entropy_with_logits``), which is both faster and exact for any Z.
         """
         A = self.check_input(X)
-        last = len(self.layers) - 1
-        for position, layer in enumerate(self.layers):
-            if position == last and isinstance(layer, Dense):
-                A = layer.linear(A)
-            elif position == last and isinstance(layer, Activation):
-                break
-            else:
-                A = layer.forward(A)
+        for layer in self.layers[:-1]:
+            A = layer.forward(A)
+        A = self.layers[-1].logits(A)
         return A if isinstance(A, Tensor) else Tensor._from_op(A, None)
 
     # ------------------------------------------------------------------- state

@@ -34,7 +34,6 @@ from vecnn.data import (
 from vecnn.distributed import DataParallel
 from vecnn.distributed.parallel import digest
 from vecnn.losses import Loss, get_loss, l2_penalty
-from vecnn.nn.batchnorm import BatchNorm
 from vecnn.nn.layer import as_generator
 from vecnn.optim import (
     CosineAnnealingLR,
@@ -456,7 +455,7 @@ class TrainingRun:
             self.validation = self.validation.on_device()
         self.threshold = network.output_threshold(self.loss.takes_logits)
         # batch norm estimates a variance: a last batch of one example joins the one before
-        self.smallest_batch = 2 if any(isinstance(x, BatchNorm) for x in network.layers) else 1
+        self.smallest_batch = max(layer.min_batch for layer in network.layers)
         # the callbacks that look at each batch's cost (the loop reads it only for them)
         self.batch_listeners = [
             c for c in self.callbacks if type(c).on_batch_end is not Callback.on_batch_end

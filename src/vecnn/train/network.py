@@ -13,7 +13,6 @@ from vecnn.backend import dtype_name, to_numpy
 from vecnn.backend.host import Array, xp
 from vecnn.data import TASKS, Task, check_X, encode_targets
 from vecnn.losses import get_loss
-from vecnn.nn.dropout import Dropout
 from vecnn.nn.layer import Generator, Layer, Seed
 from vecnn.nn.sequential import Sequential
 from vecnn.train.fit import evaluate_arrays, fit
@@ -89,7 +88,7 @@ class Network(Sequential):
         """Make ``rng`` the generator that dropout and shuffling draw from."""
         self.rng = rng
         for layer in self.layers:
-            if isinstance(layer, Dropout):
+            if layer.stochastic:
                 layer.rng = rng
 
     # ---------------------------------------------------------------- training
