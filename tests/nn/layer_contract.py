@@ -11,8 +11,7 @@ import numpy as np
 
 import vecnn
 from vecnn import Tensor
-from vecnn.nn import Layer
-from vecnn.nn.sequential import LAYER_TYPES
+from vecnn.nn import LAYER_TYPES, Layer
 
 
 def _fixed_randomness(layer: Layer) -> None:

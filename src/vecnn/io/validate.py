@@ -33,7 +33,7 @@ from vecnn.io.format import (
     TASKS,
     _is_int,
 )
-from vecnn.nn.sequential import LAYER_TYPES
+from vecnn.nn.registry import LAYER_TYPES
 from vecnn.optim import OPTIMIZERS
 
 

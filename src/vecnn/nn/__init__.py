@@ -6,7 +6,8 @@ from vecnn.nn.batchnorm import BatchNorm
 from vecnn.nn.dense import Dense
 from vecnn.nn.dropout import Dropout
 from vecnn.nn.layer import Layer
-from vecnn.nn.sequential import LAYER_TYPES, Sequential, register_layer
+from vecnn.nn.registry import LAYER_TYPES, register_layer
+from vecnn.nn.sequential import Sequential
 
 __all__ = [
     "ACTIVATIONS",

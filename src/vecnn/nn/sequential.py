@@ -1,40 +1,26 @@
-"""The stack of layers ``A[0] = X → A[1] → … → A[L]``, described and checked in the notation."""
+"""The stack of layers ``A[0] = X → A[1] → … → A[L]``: made, numbered, computed, saved.
+
+What the stack delegates: the registry of layer types and configs (``registry.py``), the
+checks of its layers and input (``checks.py``), the summary table (``table.py``), copying
+saved state in (``state.py``); its flat buffers are ``autodiff.flat.FlatParameters``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from vecnn import ops
 from vecnn.autodiff.flat import FlatParameters, ParameterList
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import Array, as_float_array, dtype_name, float_dtype, to_device, to_numpy, xp
-from vecnn.errors import ShapeError
-from vecnn.nn.activation import Activation
-from vecnn.nn.batchnorm import BatchNorm
+from vecnn.backend import Array, float_dtype, to_numpy, xp
+from vecnn.nn.checks import check_input, check_layers, check_output_end, check_sizes
 from vecnn.nn.dense import Dense
-from vecnn.nn.dropout import Dropout
 from vecnn.nn.layer import Layer, Seed, as_generator
+from vecnn.nn.registry import LAYER_TYPES, layers_config, layers_from_config, register_layer
+from vecnn.nn.state import load_state
+from vecnn.nn.table import summary_text
 
-LAYER_TYPES: dict[str, type[Layer]] = {
-    "Dense": Dense,
-    "Activation": Activation,
-    "Dropout": Dropout,
-    "BatchNorm": BatchNorm,
-}
-"""The closed registry from which model files rebuild layers: no other type is ever made."""
-
-
-def register_layer(cls: type[Layer]) -> type[Layer]:
-    """Let model files name ``cls`` by its ``kind`` (a class decorator, as Keras's
-    ``register_keras_serializable``): only registered types are ever made from a file."""
-    if not (isinstance(cls, type) and issubclass(cls, Layer)):
-        raise TypeError(f"register_layer takes a Layer subclass; got {cls!r}")
-    known = LAYER_TYPES.get(cls.kind)
-    if known is not None and known is not cls:
-        raise ValueError(f"layer type {cls.kind!r} is already {known.__qualname__}")
-    LAYER_TYPES[cls.kind] = cls
-    return cls
+__all__ = ["LAYER_TYPES", "Sequential", "register_layer"]
 
 
 class Sequential:
@@ -48,28 +34,19 @@ class Sequential:
     """
 
     def __init__(self, layers: Iterable[Layer], seed: Seed = None) -> None:
-        layers = list(layers)
-        if not layers:
-            raise ValueError("a network needs at least one layer")
-        for position, layer in enumerate(layers, start=1):
-            if not isinstance(layer, Layer):
-                raise TypeError(
-                    f"layer {position} is a {type(layer).__name__}, not a vecnn layer "
-                    f"(one of {', '.join(LAYER_TYPES)})"
-                )
-        self.layers: list[Layer] = layers
+        self.layers: list[Layer] = check_layers(list(layers))
         self.rng = as_generator(seed)
-        for layer in layers:
+        for layer in self.layers:
             if layer.stochastic:
                 layer.rng = self.rng
             elif not layer.seeded and seed is not None:
                 layer.reset_parameters(self.rng)  # so that the network's seed fixes every weight
                 layer.seeded = True
         self.training = True
-        self._names = self._number_layers()
+        self._names = [f"[{l}]" for l, _ in self.numbered_layers()]
         self._name_parameters()
-        self.sizes = self._check_sizes()
-        self._check_output_end()
+        self.sizes = check_sizes(self.layers)
+        check_output_end(self.layers, self.output_activation)
         self.flat = FlatParameters(self.parameters())
         """The flat parameter and gradient buffers, one per dtype, that this network owns
         (each parameter's ``data`` is a view); optimizers built on ``parameters()`` step them."""
@@ -102,10 +79,6 @@ class Sequential:
         ]
         return cls(layers, seed=rng)
 
-    def _number_layers(self) -> list[str]:
-        """The ``[l]`` suffix of each layer: dense layers count up, others take the last ``l``."""
-        return [f"[{l}]" for l, _ in self.numbered_layers()]
-
     def numbered_layers(self) -> list[tuple[int, Layer]]:
         """Each layer with its ``l`` in the notation: the layers that start one (dense) count
         up from 1, the others take the ``l`` of the one before them (0 before the first)."""
@@ -114,39 +87,6 @@ class Sequential:
             l += layer.numbered
             numbered.append((l, layer))
         return numbered
-
-    def _check_output_end(self) -> None:
-        """Refuse dropout after a non-linear output layer: the losses take the logits
-        ``Z[L]`` and apply ``g[L]`` themselves, which a dropout of ``A[L]`` would break."""
-        if self.output_activation == "linear":
-            return
-        last = self.layers[-1]
-        if last.final_activation is None:
-            raise ValueError(
-                f"layer {len(self.layers)} ({last.kind}) comes after the output activation "
-                f"'{self.output_activation}'; put dropout before the last dense layer"
-            )
-
-    def _check_sizes(self) -> list[int]:
-        """``[n[0], …, n[L]]``, checking that each layer's inputs match the previous outputs."""
-        current: int | None = None
-        sizes: list[int] = []
-        for position, layer in enumerate(self.layers, start=1):
-            if layer.n_in is not None:
-                if current is not None and layer.n_in != current:
-                    raise ShapeError(
-                        f"layer {position} ({layer.kind}) takes n_in = {layer.n_in} inputs but "
-                        f"the layer before it has {current} units"
-                    )
-                if current is None:
-                    sizes.append(layer.n_in)
-            if layer.n_out is not None:
-                current = layer.n_out
-                if layer.numbered:
-                    sizes.append(current)
-        if not sizes:
-            raise ValueError("a network needs a layer that fixes its sizes, e.g. Dense")
-        return sizes
 
     # --------------------------------------------------------------- description
     @property
@@ -217,40 +157,7 @@ class Sequential:
         ``m = n[0]`` a transposed ``X`` fits unnoticed), for arrays passed by hand; the
         command line, which builds ``X`` itself, leaves it out.
         """
-        header = ("layer", "type", "W[l]", "b[l]", "A[l]", "activation", "params")
-        rows = [("0", "input", "", "", f"({self.n_features}, m)", "", "")]
-        total = 0
-        width: int | None = self.n_features
-        for position, (layer, suffix) in enumerate(
-            zip(self.layers, self._names, strict=True), start=1
-        ):
-            count = sum(p.size for p in layer.params.values())
-            total += count
-            width = layer.n_out if layer.n_out is not None else width
-            W_shape, b_shape, activation = layer.summary_cells()
-            rows.append(
-                (
-                    f"{position} {suffix}",
-                    layer.kind,
-                    W_shape,
-                    b_shape,
-                    f"({width}, m)",
-                    activation,
-                    f"{count:,}",
-                )
-            )
-        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(header, widths, strict=True))]
-        lines.append("  ".join("-" * w for w in widths))
-        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-        lines.append(f"total parameters: {total:,}   dtype: {self.dtype}")
-        if not layout_note:
-            return "\n".join(lines)
-        lines.append(
-            f"X is ({self.n_features}, m): examples are columns (with m = {self.n_features} "
-            "a transposed X fits too, unseen by any shape check)"
-        )
-        return "\n".join(lines)
+        return summary_text(self.numbered_layers(), self.n_features, self.dtype, layout_note)
 
     def __repr__(self) -> str:
         return self.summary()
@@ -267,28 +174,9 @@ class Sequential:
         """Inference mode: dropout off, batch norm's running statistics."""
         return self.train(False)
 
-    def check_input(self, X: Any) -> Any:
+    def check_input(self, X: Any) -> Array | Tensor:
         """``X`` as a float array or Tensor of shape ``(n[0], m)``; a ShapeError otherwise."""
-        if not isinstance(X, Tensor):
-            X = as_float_array(X, self.dtype)
-        elif X.dtype != self.dtype:  # computed in the network's dtype, as an array would be
-            X = ops.cast(X, self.dtype)
-        n0 = self.n_features
-        if X.ndim != 2:
-            raise ShapeError(
-                f"layer 1 expects X = A[0] of shape (n[0], m) = ({n0}, m), a matrix with one "
-                f"example per column; got an array of shape {X.shape}. For a single example "
-                "use x.reshape(-1, 1)"
-            )
-        if X.shape[0] != n0:
-            hint = ""
-            if X.shape[1] == n0:
-                hint = " It looks like the examples are rows: pass X.T (examples are columns)."
-            raise ShapeError(
-                f"layer 1 expects X = A[0] of shape (n[0], m) = ({n0}, m); got {X.shape}: "
-                f"{X.shape[0]} rows where n[0] = {n0} features were expected.{hint}"
-            )
-        return X
+        return check_input(X, self.n_features, self.dtype)
 
     def forward(self, X: Any) -> Tensor:
         """``A[L]`` for ``X (n[0], m)``: every layer in order, output activation included."""
@@ -314,26 +202,12 @@ class Sequential:
     # ------------------------------------------------------------------- state
     def config(self) -> dict[str, Any]:
         """The architecture as plain JSON values: layer types from the closed registry."""
-        return {"layers": [{"type": layer.kind, "config": layer.config()} for layer in self.layers]}
+        return layers_config(self.layers)
 
     @classmethod
     def layers_from_config(cls, config: Any) -> list[Layer]:
         """Rebuild the layers named in ``config``; only the registry's types are made."""
-        if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
-            raise ValueError("network config must be an object with a list 'layers'")
-        layers = []
-        for position, entry in enumerate(config["layers"], start=1):
-            if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
-                raise ValueError(f"layer {position}: expected {{'type': …, 'config': {{…}}}}")
-            kind = entry.get("type")
-            if kind not in LAYER_TYPES:
-                known = ", ".join(LAYER_TYPES)
-                raise ValueError(f"layer {position}: unknown layer type {kind!r}; known: {known}")
-            try:
-                layers.append(LAYER_TYPES[kind].from_config(entry["config"]))
-            except (TypeError, ValueError, OverflowError) as error:
-                raise ValueError(f"layer {position} ({kind}): bad config: {error}") from None
-        return layers
+        return layers_from_config(config)
 
     @classmethod
     def from_config(cls, config: Any) -> Sequential:
@@ -356,32 +230,7 @@ class Sequential:
         (with ``strict=False`` missing and unexpected names are allowed). Nothing is
         changed unless everything fits.
         """
-        targets = self._state_arrays()
-        problems = []
-        missing = [name for name in targets if name not in state]
-        unexpected = [name for name in state if name not in targets]
-        if strict and missing:
-            problems.append(f"missing: {', '.join(missing)}")
-        if strict and unexpected:
-            problems.append(f"unexpected: {', '.join(unexpected)}")
-        for name, target in targets.items():
-            if name not in state:
-                continue
-            source = state[name]
-            if getattr(source, "shape", None) != target.shape:
-                problems.append(
-                    f"{name}: expected shape {target.shape}, found {getattr(source, 'shape', None)}"
-                )
-            elif dtype_name(getattr(source, "dtype", None)) != dtype_name(target.dtype):
-                problems.append(
-                    f"{name}: expected dtype {dtype_name(target.dtype)}, found "
-                    f"{dtype_name(source.dtype)}"
-                )
-        if problems:
-            raise ValueError("state does not fit the network: " + "; ".join(problems))
-        for name, target in targets.items():
-            if name in state:
-                target[...] = to_device(state[name])
+        load_state(self._state_arrays(), state, strict)
 
     def copy_weights(self) -> dict[str, Array]:
         """A copy of ``state_dict()`` (for keeping the best weights during training)."""
