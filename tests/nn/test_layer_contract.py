@@ -12,6 +12,7 @@ F64 = "float64"
 LAYERS = {
     **{f"Dense-{a}": (lambda a=a: Dense(4, 3, a, seed=0, dtype=F64)) for a in ACTIVATIONS},
     "Dense-he_uniform": lambda: Dense(4, 2, "tanh", init="he_uniform", seed=0, dtype=F64),
+    "Dense-deferred": lambda: Dense(3, activation="sigmoid", seed=0, dtype=F64),
     **{f"Activation-{a}": (lambda a=a: Activation(a)) for a in ACTIVATIONS},
     "Dropout": lambda: Dropout(0.3, seed=0),
     "BatchNorm": lambda: BatchNorm(4, momentum=0.2, dtype=F64),

@@ -25,10 +25,12 @@ def check_layers(layers: list[Any]) -> list[Layer]:
     return layers
 
 
-def check_sizes(layers: list[Layer]) -> list[int]:
-    """``[n[0], …, n[L]]``, checking that each layer's inputs match the previous outputs."""
+def check_sizes(layers: list[Layer]) -> list[int | None]:
+    """``[n[0], …, n[L]]``, checking that each layer's inputs match the previous outputs;
+    ``n[0]`` is None when the first layer that fixes a size leaves its input to the first
+    call (``Dense(n_out)``)."""
     current: int | None = None
-    sizes: list[int] = []
+    sizes: list[int | None] = []
     for position, layer in enumerate(layers, start=1):
         if layer.n_in is not None:
             if current is not None and layer.n_in != current:
@@ -39,6 +41,8 @@ def check_sizes(layers: list[Layer]) -> list[int]:
             if current is None:
                 sizes.append(layer.n_in)
         if layer.n_out is not None:
+            if not sizes:  # n[0] is found at the first call
+                sizes.append(None)
             current = layer.n_out
             if layer.numbered:
                 sizes.append(current)
@@ -58,20 +62,21 @@ def check_output_end(layers: list[Layer], output_activation: str) -> None:
         )
 
 
-def check_input(X: Any, n0: int, dtype: Any) -> Array | Tensor:
+def check_input(X: Any, n0: int | None, dtype: Any) -> Array | Tensor:
     """``X`` as a float array or Tensor of shape ``(n[0], m)`` in ``dtype``; a ShapeError
-    that says what was expected (and when the examples look like rows) otherwise."""
+    that says what was expected (and when the examples look like rows) otherwise. With
+    ``n0`` None (not known yet) any number of rows is taken."""
     if not isinstance(X, Tensor):
         X = as_float_array(X, dtype)
     elif X.dtype != dtype:  # computed in the network's dtype, as an array would be
         X = ops.cast(X, dtype)
     if X.ndim != 2:
         raise ShapeError(
-            f"layer 1 expects X = A[0] of shape (n[0], m) = ({n0}, m), a matrix with one "
+            f"layer 1 expects X = A[0] of shape (n[0], m) = ({n0 or 'n[0]'}, m), a matrix with one "
             f"example per column; got an array of shape {X.shape}. For a single example "
             "use x.reshape(-1, 1)"
         )
-    if X.shape[0] != n0:
+    if n0 is not None and X.shape[0] != n0:
         hint = ""
         if X.shape[1] == n0:
             hint = " It looks like the examples are rows: pass X.T (examples are columns)."

@@ -8,6 +8,7 @@ from typing import Any
 from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import dtype_name, float_dtype, to_device, to_numpy, xp
+from vecnn.errors import ShapeError
 from vecnn.nn import init as initializers
 from vecnn.nn.activation import ACTIVATIONS, DERIVATIVES, check_activation
 from vecnn.nn.layer import (
@@ -35,6 +36,14 @@ class Dense(Layer):
     ``numpy.random.Generator`` (a network passes its own), or None: fresh entropy, and,
     once the layer joins a ``Network`` given a seed, a draw from the network's generator.
     Parameters are float32 unless ``dtype`` says otherwise.
+
+    ``Dense(n_out)`` (or ``Dense(None, n_out)``) leaves ``n_in`` to be found at the first
+    call, as Keras's ``build`` and Chainer's ``Linear(None, n)``: the network sizes it from
+    the layer before or from the first ``X`` it sees (a call or ``fit``), and only then
+    draws ``W``. The draws are those of the explicit layer: from the layer's own seed, or,
+    in a seeded network, from the network's generator in layer order (every draw of such a
+    network waits until its last size is known), so ``Dense(n_out)`` and
+    ``Dense(n_in, n_out)`` with the same seeds give the same weights.
     """
 
     kind = "Dense"
@@ -42,30 +51,59 @@ class Dense(Layer):
 
     def __init__(
         self,
-        n_in: int,
-        n_out: int,
+        n_in: int | None,
+        n_out: int | None = None,
         activation: str | None = None,
         init: str = "auto",
         seed: Seed = None,
         dtype: Any = "float32",
     ) -> None:
         super().__init__()
+        if n_out is None:  # Dense(n_out): one size is the units; n_in comes at the first call
+            n_in, n_out = None, n_in
+        if isinstance(n_out, str):
+            raise ValueError(
+                f"Dense: n_out must be a positive integer; got {n_out!r} (the activation is "
+                "the third argument, or activation=…: Dense(n_out, activation='relu'))"
+            )
         for label, value in (("n_in", n_in), ("n_out", n_out)):
+            if value is None and label == "n_in":
+                continue
             if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
                 raise ValueError(f"Dense: {label} must be a positive integer; got {value!r}")
-        n_in, n_out = int(n_in), int(n_out)  # a NumPy integer is welcome, stored as int
+        self._n_out = int(n_out)  # a NumPy integer is welcome, stored as int
         self.activation = check_activation(activation)
         self.init = init
+        initializers.resolve(init, self.activation)  # an unknown name is refused now
         self.dtype = check_dtype(dtype)
         self.seeded = seed is not None
-        make_W = initializers.resolve(init, self.activation)
-        rng = as_generator(seed)
+        self._rng: Generator | None = as_generator(seed)  # until W is drawn
+        if n_in is not None:
+            self.build(int(n_in))
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Dense:
+        if "n_out" not in config:  # a config always names both sizes
+            raise TypeError("Dense's config needs n_out (and n_in)")
+        return cls(**config)
+
+    @property
+    def built(self) -> bool:
+        return bool(self.params)
+
+    def build(self, n_in: int, rng: Generator | None = None) -> None:
+        """Draw ``W (n_out, n_in)`` from ``rng`` (None: the layer's own seed); ``b`` zeros."""
+        if self.params:
+            if n_in != self.n_in:
+                raise ShapeError(f"Dense: built for n_in = {self.n_in} inputs; got {n_in}")
+            return
+        make_W = initializers.resolve(self.init, self.activation)
+        W = make_W((self._n_out, n_in), self._rng if rng is None else rng, dtype_name(self.dtype))
         self.params = {
-            "W": Tensor(
-                make_W((n_out, n_in), rng, dtype_name(self.dtype)), requires_grad=True, name="W"
-            ),
-            "b": Tensor(xp.zeros((n_out, 1), dtype=self.dtype), requires_grad=True, name="b"),
+            "W": Tensor(W, requires_grad=True, name="W"),
+            "b": Tensor(xp.zeros((self._n_out, 1), dtype=self.dtype), requires_grad=True, name="b"),
         }
+        self._rng = None
 
     def reset_parameters(self, rng: Generator) -> None:
         """Draw ``W`` afresh from ``rng`` with the layer's initializer; ``b`` back to zeros."""
@@ -76,6 +114,11 @@ class Dense(Layer):
     @property
     def W(self) -> Tensor:
         """``W[l]``, ``(n[l], n[l-1])``."""
+        if not self.params:
+            raise ValueError(
+                f"this Dense({self._n_out}) has no W yet: its n_in is found at the first call "
+                "(call the layer or its network on X, or fit), or give it: Dense(n_in, n_out)"
+            )
         return self.params["W"]
 
     @property
@@ -84,18 +127,20 @@ class Dense(Layer):
         return self.params["b"]
 
     @property
-    def n_in(self) -> int:
-        return self.W.shape[1]
+    def n_in(self) -> int | None:
+        return self.params["W"].shape[1] if self.params else None
 
     @property
     def n_out(self) -> int:
-        return self.W.shape[0]
+        return self._n_out
 
     def linear(self, A_prev: Any) -> Tensor:
         """``Z[l] = W[l] A[l-1] + b[l]``, one fused node."""
         return ops.dense(self.W, A_prev, self.b)
 
     def forward(self, A_prev: Any) -> Tensor:
+        if not self.params:  # alone, the first call sizes it (a network sizes it before)
+            self.build(A_prev.shape[0])
         return ACTIVATIONS[self.activation](self.linear(A_prev))
 
     def logits(self, A_prev: Any) -> Tensor:
@@ -123,7 +168,8 @@ class Dense(Layer):
 
     # ------------------------------------------------------------ description
     def summary_cells(self) -> tuple[str, str, str]:
-        return str(self.W.shape), str(self.b.shape), self.activation
+        W = str(self.W.shape) if self.params else f"({self._n_out}, ?)"
+        return W, str((self._n_out, 1)), self.activation
 
     def flops(self, n_prev: int) -> int:
         """``2 n[l] n[l-1]`` for ``W[l] A[l-1]`` plus ``n[l]`` for ``+ b[l]``, per example."""

@@ -13,6 +13,7 @@ from typing import Any
 from vecnn.autodiff.flat import FlatParameters, ParameterList
 from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import Array, float_dtype, to_numpy, xp
+from vecnn.errors import ShapeError
 from vecnn.nn.checks import check_input, check_layers, check_output_end, check_sizes
 from vecnn.nn.dense import Dense
 from vecnn.nn.layer import Layer, Seed, as_generator
@@ -31,25 +32,76 @@ class Sequential:
     ``numpy.random.Generator`` or None) starts the one generator that dropout (and, in
     ``Network.fit``, shuffling) draws from; dense layers made without a seed of their own
     draw their initial weights from it too, so the same seed gives the same network.
+
+    A first dense layer made as ``Dense(n_out)`` leaves ``n[0]`` to the first ``X`` (a call
+    or ``fit``): until then ``sizes[0]`` is None, nothing is drawn, and what needs the
+    sizes (``parameters()``, ``state_dict()``, saving, ``n_features``) says so.
     """
 
     def __init__(self, layers: Iterable[Layer], seed: Seed = None) -> None:
         self.layers: list[Layer] = check_layers(list(layers))
         self.rng = as_generator(seed)
+        self._draws_initial_weights = seed is not None
         for layer in self.layers:
             if layer.stochastic:
                 layer.rng = self.rng
-            elif not layer.seeded and seed is not None:
-                layer.reset_parameters(self.rng)  # so that the network's seed fixes every weight
-                layer.seeded = True
         self.training = True
         self._names = [f"[{l}]" for l, _ in self.numbered_layers()]
-        self._name_parameters()
-        self.sizes = check_sizes(self.layers)
+        self.sizes: list[int | None] = check_sizes(self.layers)
+        """``[n[0], n[1], …, n[L]]``; ``n[0]`` is None until the first ``X`` gives it."""
         check_output_end(self.layers, self.output_activation)
-        self.flat = FlatParameters(self.parameters())
+        self.flat: FlatParameters | None = None
         """The flat parameter and gradient buffers, one per dtype, that this network owns
-        (each parameter's ``data`` is a view); optimizers built on ``parameters()`` step them."""
+        (each parameter's ``data`` is a view); optimizers built on ``parameters()`` step them.
+        None until the network is built."""
+        if self.sizes[0] is not None:
+            self.build(self.sizes[0])
+
+    @property
+    def built(self) -> bool:
+        """True once every size is known, the weights drawn and the flat buffers laid out."""
+        return self.flat is not None
+
+    def build(self, n_features: int) -> None:
+        """Size the layers for ``n[0] = n_features`` (a ``Dense(n_out)`` gets its ``n_in``),
+        draw the initial weights and lay out the flat buffers; nothing to do once built.
+
+        In a seeded network every layer made without a seed of its own draws from the
+        network's generator here, in layer order (a deferred layer's first draw, the
+        others' redraw), so the weights are those of the same network written with every
+        ``n_in``. Called by the constructor when ``n[0]`` is known, else by the first call
+        or ``fit``.
+        """
+        if self.flat is not None:
+            if n_features != self.sizes[0]:
+                raise ShapeError(
+                    f"the network is built for n[0] = {self.sizes[0]}; got {n_features}"
+                )
+            return
+        width = n_features
+        for layer in self.layers:
+            rng = self.rng if self._draws_initial_weights and not layer.seeded else None
+            if not layer.built:
+                layer.build(width, rng)
+            elif rng is not None:
+                layer.reset_parameters(rng)  # so that the network's seed fixes every weight
+            layer.seeded = layer.seeded or rng is not None
+            width = layer.n_out if layer.n_out is not None else width
+        sizes = check_sizes(self.layers)
+        if sizes[0] != n_features:
+            raise ShapeError(f"layer 1 takes n[0] = {sizes[0]} features; got {n_features}")
+        self.sizes = sizes
+        for name, tensor in self._parameters_by_name().items():  # named once (graphs show it)
+            tensor.name = name
+        self.flat = FlatParameters(list(self._parameters_by_name().values()))
+
+    def _require_built(self, what: str) -> None:
+        if self.flat is None:
+            raise ValueError(
+                f"{what} needs n[0], which this network does not know yet (its first dense "
+                "layer was made as Dense(n_out)): call it on X (network(X)) or fit it first, "
+                "or give the first layer its n_in (Dense(n_in, n_out))"
+            )
 
     # --------------------------------------------------------------- construction
     @classmethod
@@ -92,6 +144,7 @@ class Sequential:
     @property
     def n_features(self) -> int:
         """``n[0]``, the number of input features (rows of ``X``)."""
+        self._require_built("n_features")
         return self.sizes[0]
 
     @property
@@ -113,33 +166,36 @@ class Sequential:
         for layer in self.layers:
             for tensor in layer.params.values():
                 return tensor.data.dtype
+        for layer in self.layers:  # not built yet: the dtype the layers were made with
+            if layer.dtype is not None:
+                return layer.dtype
         return float_dtype("float32")
 
     def named_parameters(self) -> dict[str, Tensor]:
         """Every trained Tensor by its name in the notation (``W[1]``, ``b[1]``, …)."""
+        self._require_built("named_parameters()")
+        return self._parameters_by_name()
+
+    def _parameters_by_name(self) -> dict[str, Tensor]:
         return {
             key + suffix: tensor
             for layer, suffix in zip(self.layers, self._names, strict=True)
             for key, tensor in layer.params.items()
         }
 
-    def _name_parameters(self) -> None:
-        """Give each trained Tensor its name in the notation, once, as the network is made
-        (graphs and error messages show it)."""
-        for name, tensor in self.named_parameters().items():
-            tensor.name = name
-
     def parameters(self) -> list[Tensor]:
         """The trained Tensors in order: ``W[1], b[1], …, W[L], b[L]`` (a list that also
         hands over the network's flat buffers to an optimizer built on it)."""
-        params = ParameterList(self.named_parameters().values())
-        params.flat = getattr(self, "flat", None)
+        self._require_built("parameters() (an optimizer)")
+        params = ParameterList(self._parameters_by_name().values())
+        params.flat = self.flat
         return params
 
     def flat_grads(self) -> list[Array]:
         """The flat gradient buffers, one per dtype, after copying every parameter's
         ``grad`` into them (each ``grad`` then is a view of its buffer): what data-parallel
         training reduces, in place, before ``optimizer.step()``."""
+        self._require_built("flat_grads()")
         return self.flat.gather_grads()
 
     def named_buffers(self) -> dict[str, Array]:
@@ -157,7 +213,7 @@ class Sequential:
         ``m = n[0]`` a transposed ``X`` fits unnoticed), for arrays passed by hand; the
         command line, which builds ``X`` itself, leaves it out.
         """
-        return summary_text(self.numbered_layers(), self.n_features, self.dtype, layout_note)
+        return summary_text(self.numbered_layers(), self.sizes[0], self.dtype, layout_note)
 
     def __repr__(self) -> str:
         return self.summary()
@@ -176,7 +232,10 @@ class Sequential:
 
     def check_input(self, X: Any) -> Array | Tensor:
         """``X`` as a float array or Tensor of shape ``(n[0], m)``; a ShapeError otherwise."""
-        return check_input(X, self.n_features, self.dtype)
+        X = check_input(X, self.sizes[0], self.dtype)
+        if self.flat is None:  # the first X gives n[0]
+            self.build(X.shape[0])
+        return X
 
     def forward(self, X: Any) -> Tensor:
         """``A[L]`` for ``X (n[0], m)``: every layer in order, output activation included."""
@@ -219,6 +278,7 @@ class Sequential:
 
     def _state_arrays(self) -> dict[str, Array]:
         """``state_dict()`` as the backend's arrays, on the device."""
+        self._require_built("the network's state (state_dict, saving, copying weights)")
         state = {name: tensor.data for name, tensor in self.named_parameters().items()}
         state.update(self.named_buffers())
         return state

@@ -268,7 +268,7 @@ def fit(
     if classes is None and network._task in ("binary", "multiclass"):
         classes = network.classes_
     loss_fn = get_loss(loss, network.output_activation)
-    X = check_X(X, network.n_features, dtype=dtype_name(network.dtype))
+    X = network.check_X(X)  # a network made with Dense(n_out) first is built here
     m = X.shape[1]
     targets = encode_targets(Y, m, network.n_outputs, loss_fn.name, classes)
     weights = check_sample_weight(sample_weight, m)

@@ -94,6 +94,14 @@ class Network(Sequential):
     # ---------------------------------------------------------------- training
     fit = fit  # train.fit.fit, whose first parameter is the network: the method itself
 
+    def check_X(self, X: Any, name: str = "X") -> Array:
+        """``X`` as finite floats ``(n[0], m)`` in the network's dtype (``data.check_X``);
+        the first ``X`` also gives ``n[0]`` to a network made with ``Dense(n_out)`` first."""
+        X = check_X(X, self.sizes[0], dtype=dtype_name(self.dtype), name=name)
+        if not self.built:
+            self.build(X.shape[0])
+        return X
+
     # -------------------------------------------------------------- prediction
     def predict_proba(self, X: Any) -> Array:
         """``A[L] (n[L], m)`` in inference mode: each column the output for one example.
@@ -101,7 +109,7 @@ class Network(Sequential):
         For a sigmoid output, row k is P(class k) of unit k (with one unit, P of the
         second class); for a softmax each column sums to 1.
         """
-        X = check_X(X, self.n_features, dtype=dtype_name(self.dtype))
+        X = self.check_X(X)
         was_training = self.training
         self.eval()
         try:
@@ -153,7 +161,7 @@ class Network(Sequential):
         match), ``f1_macro``, ``log_loss``; regression ``r2``, ``mse``, ``mae``.
         """
         loss_fn = get_loss(loss, self.output_activation)
-        X = check_X(X, self.n_features, dtype=dtype_name(self.dtype))
+        X = self.check_X(X)
         task = self.task
         known = self.classes_ if task in ("binary", "multiclass") else None
         targets = encode_targets(Y, X.shape[1], self.n_outputs, loss_fn.name, known)
