@@ -6,9 +6,8 @@ the playground shows the same lines and graph for the network it trains.
 
 from __future__ import annotations
 
-from typing import Any
-
 from vecnn import losses
+from vecnn.autodiff.tensor import Tensor
 from vecnn.backend.host import xp
 from vecnn.nn.activation import DERIVATIVES
 from vecnn.train.network import Network
@@ -38,7 +37,7 @@ def equations(network: Network) -> list[str]:
     return lines
 
 
-def training_step_graph(network: Network, m: int = 4) -> Any:
+def training_step_graph(network: Network, m: int = 4) -> Tensor:
     """The cost ``J`` of one training step on ``m`` random examples, its graph recorded."""
     rng = xp.random.default_rng(0)
     X = rng.standard_normal((network.n_features, m)).astype(network.dtype)

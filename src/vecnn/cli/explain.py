@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from vecnn import io as model_io
 from vecnn import losses
 from vecnn.autodiff.gradcheck import grad_check
 from vecnn.autodiff.graph import draw
-from vecnn.backend.host import xp
+from vecnn.autodiff.tensor import Tensor
+from vecnn.backend.host import Array, xp
 from vecnn.cli.common import UsageError, check_network_size
 from vecnn.cli.train import parse_layers
 from vecnn.equations import DERIVATIVES, equations, training_step_graph
+from vecnn.losses import Loss
 from vecnn.train.network import Network
 
 __all__ = ["DERIVATIVES", "equations", "explain", "gradcheck", "training_step_graph"]
@@ -81,14 +83,14 @@ def gradcheck(model_path: str | None, layers: str | None, seed: int = 0) -> int:
     return 0 if worst < 1e-6 else 1
 
 
-def _bind(network: Network, loss: Any, X: Any, Y: Any) -> Any:
+def _bind(network: Network, loss: Loss, X: Array, Y: Array) -> Callable[..., Tensor]:
     """``f(*params)``: the cost with the network's parameters replaced by ``params``."""
     slots = []
     for layer in network.layers:
         for key in layer.params:
             slots.append((layer, key))
 
-    def cost(*params: Any) -> Any:
+    def cost(*params: Tensor) -> Tensor:
         originals = [layer.params[key] for layer, key in slots]
         for (layer, key), tensor in zip(slots, params, strict=True):
             layer.params[key] = tensor

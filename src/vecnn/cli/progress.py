@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from vecnn.train.callbacks import Callback
+from vecnn.train.network import Network
 
 SHOWN = ("loss", "accuracy", "val_loss", "val_accuracy")
 
@@ -30,7 +31,7 @@ class Progress(Callback):
         self.interactive = not quiet and sys.stderr.isatty()
         self.bar: Any = None
 
-    def on_epoch_begin(self, network: Any, epoch: int) -> None:
+    def on_epoch_begin(self, network: Network, epoch: int) -> None:
         if self.interactive:
             from tqdm import tqdm
 
@@ -44,20 +45,20 @@ class Progress(Callback):
                 mininterval=0.2,
             )
 
-    def on_batch_end(self, network: Any, step: int, logs: dict[str, float]) -> None:
+    def on_batch_end(self, network: Network, step: int, logs: dict[str, float]) -> None:
         if self.bar is not None:
             self.bar.update(1)
             if math.isfinite(logs["loss"]):
                 self.bar.set_postfix_str(f"loss {logs['loss']:.4f}", refresh=False)
 
-    def on_epoch_end(self, network: Any, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, network: Network, epoch: int, logs: dict[str, float]) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
         if not self.quiet:
             print(epoch_line(epoch, self.epochs, logs), flush=True)
 
-    def on_train_end(self, network: Any) -> None:
+    def on_train_end(self, network: Network) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None

@@ -14,6 +14,7 @@ from typing import Any
 
 from vecnn.backend import Array, xp
 from vecnn.distributed.base import Distributed, DistributedMismatchError
+from vecnn.nn.sequential import Sequential
 
 
 class GlobalBatch:
@@ -71,7 +72,7 @@ class DataParallel:
                 "network, seed and settings"
             )
 
-    def start(self, network: Any) -> None:
+    def start(self, network: Sequential) -> None:
         """Rank 0's parameters and buffers on every rank; the layers see the global batch."""
         for p in network.parameters():
             self.distributed.bcast_(p.data)
@@ -80,7 +81,7 @@ class DataParallel:
         for layer in network.layers:  # read by those whose forward needs the whole batch
             layer.global_batch = self.batch
 
-    def finish(self, network: Any) -> None:
+    def finish(self, network: Sequential) -> None:
         for layer in network.layers:
             layer.global_batch = None
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from vecnn import io as model_io
 from vecnn.train.callbacks import Callback
+from vecnn.train.network import Network
 
 CHECKPOINT_FILE = "checkpoint.vecnn"
 """The file inside each Tune checkpoint folder."""
@@ -106,13 +107,13 @@ class TuneReport(Callback):
         }
         return stored
 
-    def history(self, network: Any) -> dict[str, list[float]]:
+    def history(self, network: Network) -> dict[str, list[float]]:
         """The whole history: the epochs before a restart, then this fit's."""
         now = network.history_.history if getattr(network, "history_", None) else {}
         keys = list(dict.fromkeys([*self.earlier, *now]))
         return {key: [*self.earlier.get(key, []), *now.get(key, [])] for key in keys}
 
-    def on_epoch_end(self, network: Any, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, network: Network, epoch: int, logs: dict[str, float]) -> None:
         metrics: dict[str, Any] = {key: float(value) for key, value in logs.items()}
         metrics["epoch"] = epoch + 1
         metrics.update(self.extra)

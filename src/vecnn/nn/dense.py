@@ -7,7 +7,7 @@ from typing import Any
 
 from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import dtype_name, float_dtype, to_device, to_numpy, xp
+from vecnn.backend import Array, dtype_name, float_dtype, to_device, to_numpy, xp
 from vecnn.errors import ShapeError
 from vecnn.nn import init as initializers
 from vecnn.nn.activation import ACTIVATIONS, DERIVATIVES, check_activation
@@ -134,16 +134,16 @@ class Dense(Layer):
     def n_out(self) -> int:
         return self._n_out
 
-    def linear(self, A_prev: Any) -> Tensor:
+    def linear(self, A_prev: Tensor | Array) -> Tensor:
         """``Z[l] = W[l] A[l-1] + b[l]``, one fused node."""
         return ops.dense(self.W, A_prev, self.b)
 
-    def forward(self, A_prev: Any) -> Tensor:
+    def forward(self, A_prev: Tensor | Array) -> Tensor:
         if not self.params:  # alone, the first call sizes it (a network sizes it before)
             self.build(A_prev.shape[0])
         return ACTIVATIONS[self.activation](self.linear(A_prev))
 
-    def logits(self, A_prev: Any) -> Tensor:
+    def logits(self, A_prev: Tensor | Array) -> Tensor:
         return self.linear(A_prev)
 
     @property

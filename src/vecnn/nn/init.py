@@ -43,7 +43,10 @@ def zeros(shape: tuple[int, ...], rng: xp.random.Generator, dtype: Any) -> Array
     return xp.zeros(shape, dtype=dtype)
 
 
-INITIALIZERS: dict[str, Callable[[Any, xp.random.Generator, Any], Array]] = {
+Initializer = Callable[[tuple[int, ...], xp.random.Generator, Any], Array]
+"""``f(shape, rng, dtype)``: the starting values of an array of ``shape``."""
+
+INITIALIZERS: dict[str, Initializer] = {
     "he": he_normal,
     "he_normal": he_normal,
     "he_uniform": he_uniform,
@@ -59,7 +62,7 @@ INITIALIZERS: dict[str, Callable[[Any, xp.random.Generator, Any], Array]] = {
 RELU_FAMILY = ("relu", "leaky_relu")
 
 
-def resolve(init: str, activation: str) -> Callable[[Any, Any, Any], Array]:
+def resolve(init: str, activation: str) -> Initializer:
     """The initializer named ``init``; ``"auto"`` picks He for ReLU-family, Xavier otherwise."""
     if init == "auto":
         return he_normal if activation in RELU_FAMILY else xavier_uniform

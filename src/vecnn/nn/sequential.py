@@ -107,7 +107,7 @@ class Sequential:
     @classmethod
     def from_sizes(
         cls,
-        sizes: Any,
+        sizes: Iterable[int],
         hidden: str = "relu",
         output: str = "sigmoid",
         seed: Seed = 0,

@@ -10,7 +10,6 @@ import csv
 import io
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from vecnn.backend.host import Array, xp
 
@@ -28,14 +27,14 @@ class Split:
     classes: list[str]
 
 
-def _xor(m: int, rng: Any, noise: float, classes: int) -> tuple[Array, Array]:
+def _xor(m: int, rng: xp.random.Generator, noise: float, classes: int) -> tuple[Array, Array]:
     X = rng.uniform(-1, 1, size=(2, m))
     X = X + xp.sign(X) * 0.1  # a margin around the axes, before the noise
     y = ((X[0] > 0) != (X[1] > 0)).astype(xp.intp)
     return X + noise * rng.standard_normal((2, m)), y
 
 
-def _circles(m: int, rng: Any, noise: float, classes: int) -> tuple[Array, Array]:
+def _circles(m: int, rng: xp.random.Generator, noise: float, classes: int) -> tuple[Array, Array]:
     y = rng.integers(0, 2, size=m)
     radius = xp.where(y == 0, rng.uniform(0, 0.5, size=m), rng.uniform(0.7, 1.0, size=m))
     angle = rng.uniform(0, 2 * math.pi, size=m)
@@ -43,7 +42,7 @@ def _circles(m: int, rng: Any, noise: float, classes: int) -> tuple[Array, Array
     return X + noise * rng.standard_normal((2, m)), y
 
 
-def _moons(m: int, rng: Any, noise: float, classes: int) -> tuple[Array, Array]:
+def _moons(m: int, rng: xp.random.Generator, noise: float, classes: int) -> tuple[Array, Array]:
     y = rng.integers(0, 2, size=m)
     t = rng.uniform(0, math.pi, size=m)
     upper = xp.stack([xp.cos(t), xp.sin(t)])
@@ -52,7 +51,7 @@ def _moons(m: int, rng: Any, noise: float, classes: int) -> tuple[Array, Array]:
     return X + noise * rng.standard_normal((2, m)), y
 
 
-def _spirals(m: int, rng: Any, noise: float, classes: int) -> tuple[Array, Array]:
+def _spirals(m: int, rng: xp.random.Generator, noise: float, classes: int) -> tuple[Array, Array]:
     y = rng.integers(0, classes, size=m)
     r = rng.uniform(0.05, 1.0, size=m)
     angle = 2 * math.pi * (r + y / classes)  # one turn per arm
@@ -60,7 +59,7 @@ def _spirals(m: int, rng: Any, noise: float, classes: int) -> tuple[Array, Array
     return X + noise * rng.standard_normal((2, m)), y
 
 
-def _blobs(m: int, rng: Any, noise: float, classes: int) -> tuple[Array, Array]:
+def _blobs(m: int, rng: xp.random.Generator, noise: float, classes: int) -> tuple[Array, Array]:
     y = rng.integers(0, classes, size=m)
     angle = 2 * math.pi * xp.arange(classes) / classes
     centres = 0.7 * xp.stack([xp.cos(angle), xp.sin(angle)])

@@ -76,13 +76,13 @@ class _Pacer(Callback):
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def on_train_begin(self, network: Any) -> None:
+    def on_train_begin(self, network: Network) -> None:
         self.session._gate()
 
-    def on_epoch_begin(self, network: Any, epoch: int) -> None:
+    def on_epoch_begin(self, network: Network, epoch: int) -> None:
         self.session.epoch = epoch
 
-    def on_batch_end(self, network: Any, step: int, logs: dict[str, float]) -> None:
+    def on_batch_end(self, network: Network, step: int, logs: dict[str, float]) -> None:
         self.session._after_step(logs["loss"])
         self.session._gate()
 

@@ -12,7 +12,7 @@ from vecnn.autodiff.mode import no_grad
 from vecnn.backend import dtype_name, to_numpy
 from vecnn.backend.host import Array, xp
 from vecnn.data import TASKS, Task, check_X, encode_targets
-from vecnn.losses import get_loss
+from vecnn.losses import Loss, get_loss
 from vecnn.nn.layer import Generator, Layer, Seed
 from vecnn.nn.sequential import Sequential
 from vecnn.train.fit import evaluate_arrays, fit
@@ -151,7 +151,7 @@ class Network(Sequential):
             return (A >= theta).astype(xp.intp)
         return A[0] if A.shape[0] == 1 else A
 
-    def evaluate(self, X: Any, Y: Any, loss: Any = None) -> dict[str, Any]:
+    def evaluate(self, X: Any, Y: Any, loss: str | Loss | None = None) -> dict[str, Any]:
         """Metrics on ``X (n[0], m)`` and ``Y`` (as given to ``fit``), in inference mode.
 
         ``loss`` (the cost of the network's loss), then the task's metric set, the one
