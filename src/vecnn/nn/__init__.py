@@ -1,4 +1,5 @@
-"""Layers in the notation: ``Dense``, ``Activation``, ``Dropout``, ``BatchNorm``, the stack."""
+"""Layers in the notation: ``Dense``, ``Activation``, ``Dropout``, ``BatchNorm``, the stack;
+``Layer`` and ``register_layer`` for a layer type of one's own."""
 
 from vecnn.nn import init
 from vecnn.nn.activation import ACTIVATIONS, Activation
