@@ -7,7 +7,7 @@ import pytest
 
 import vecnn
 from vecnn import ShapeError
-from vecnn.nn import Dense, Dropout
+from vecnn.nn import Activation, BatchNorm, Dense, Dropout
 from vecnn.optim import Adam
 
 
@@ -110,7 +110,27 @@ def test_another_n0_after_the_build_and_a_misplaced_activation_are_refused():
     network(np.ones((5, 2)))
     with pytest.raises(ShapeError, match=r"\(5, m\)"):
         network(np.ones((4, 2)))
-    with pytest.raises(ValueError, match="activation is the third argument"):
-        Dense(8, "relu")
+    keras_like = Dense(8, "relu")  # Dense(units, activation)
+    assert (keras_like.n_in, keras_like.n_out, keras_like.activation) == (None, 8, "relu")
+    with pytest.raises(ValueError, match=r"Dense\(n_in, n_out, activation\)"):
+        Dense(8, "relu", "he")
     with pytest.raises(ValueError, match="n_out must be a positive integer"):
         Dense(None)
+
+
+def test_batch_norm_takes_its_size_from_the_layer_before_or_the_first_x():
+    X, y = _data()
+    stacked = vecnn.Network(
+        [Dense(8), BatchNorm(), Activation("relu"), Dense(3, "softmax")], seed=2
+    )
+    explicit = vecnn.Network(
+        [Dense(5, 8), BatchNorm(8), Activation("relu"), Dense(8, 3, "softmax")], seed=2
+    )
+    assert "γ (?, 1)" in stacked.summary()
+    for network in (stacked, explicit):
+        network.fit(X, y, epochs=2, batch_size=10, verbose=0)
+    _same_state(stacked, explicit)
+    first = vecnn.Network([BatchNorm(), Dense(2, "sigmoid")], seed=0)
+    assert first.sizes == [None, 2]
+    first(X)
+    assert first.sizes == [5, 2] and first.layers[0].config()["n"] == 5

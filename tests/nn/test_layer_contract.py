@@ -16,6 +16,7 @@ LAYERS = {
     **{f"Activation-{a}": (lambda a=a: Activation(a)) for a in ACTIVATIONS},
     "Dropout": lambda: Dropout(0.3, seed=0),
     "BatchNorm": lambda: BatchNorm(4, momentum=0.2, dtype=F64),
+    "BatchNorm-deferred": lambda: BatchNorm(momentum=0.2, dtype=F64),
 }
 
 

@@ -9,7 +9,7 @@ from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import dtype_name, to_numpy, xp
 from vecnn.nn.dense import check_dtype
-from vecnn.nn.layer import GraphBuilder, Layer, is_positive_int, shape_text
+from vecnn.nn.layer import Generator, GraphBuilder, Layer, is_positive_int, shape_text
 
 
 class BatchNorm(Layer):
@@ -19,25 +19,39 @@ class BatchNorm(Layer):
     (``r ← (1 − momentum) r + momentum · batch``); in inference (``eval()``) the running
     estimates are used, so a single example can be predicted. In data-parallel training
     ``global_batch`` (set by ``vecnn.distributed``) makes the statistics those of the
-    global batch (synchronized batch norm).
+    global batch (synchronized batch norm). ``BatchNorm()`` (``n`` None) takes ``n`` from
+    the layer before it, or from the first ``X``, as ``Dense(n_out)`` does.
     """
 
     kind = "BatchNorm"
     min_batch = 2  # a variance needs two examples
 
     def __init__(
-        self, n: int, momentum: float = 0.1, eps: float = 1e-5, dtype: Any = "float32"
+        self,
+        n: int | None = None,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+        dtype: Any = "float32",
     ) -> None:
         super().__init__()
-        if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
+        if n is not None and (isinstance(n, bool) or not isinstance(n, Integral) or n < 1):
             raise ValueError(f"BatchNorm: n must be a positive integer; got {n!r}")
-        n = int(n)
         if not 0 < momentum <= 1:
             raise ValueError(f"BatchNorm: momentum must be in (0, 1]; got {momentum!r}")
         if not eps > 0:
             raise ValueError(f"BatchNorm: eps must be positive; got {eps!r}")
         self.momentum, self.eps = float(momentum), float(eps)
         self.dtype = check_dtype(dtype)
+        if n is not None:
+            self.build(int(n))
+
+    @property
+    def built(self) -> bool:
+        return bool(self.params)
+
+    def make_parameters(self, n_in: int, rng: Generator | None) -> None:
+        """``γ = 1``, ``β = 0`` and the running statistics (mean 0, variance 1), ``(n, 1)``."""
+        n = n_in
         self.params = {
             "gamma": Tensor(xp.ones((n, 1), dtype=self.dtype), requires_grad=True, name="gamma"),
             "beta": Tensor(xp.zeros((n, 1), dtype=self.dtype), requires_grad=True, name="beta"),
@@ -48,14 +62,16 @@ class BatchNorm(Layer):
         }
 
     @property
-    def n_in(self) -> int:
-        return self.params["gamma"].shape[0]
+    def n_in(self) -> int | None:
+        return self.params["gamma"].shape[0] if self.params else None
 
     @property
-    def n_out(self) -> int:
+    def n_out(self) -> int | None:
         return self.n_in
 
     def forward(self, A_prev: Tensor) -> Tensor:
+        if not self.params:  # alone, the first call sizes it (a network sizes it before)
+            self.build(A_prev.shape[0])
         return ops.batch_norm(
             A_prev,
             self.params["gamma"],
@@ -84,7 +100,8 @@ class BatchNorm(Layer):
         return {key: (n, 1) for key in ("gamma", "beta", "running_mean", "running_var")}
 
     def summary_cells(self) -> tuple[str, str, str]:
-        return f"γ {self.params['gamma'].shape}", f"β {self.params['beta'].shape}", ""
+        shape = f"({self.n_in or '?'}, 1)"
+        return f"γ {shape}", f"β {shape}", ""
 
     def equations(self, l: int, n_prev: int, loss: str | None = None) -> list[str]:
         return [

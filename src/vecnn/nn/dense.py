@@ -8,7 +8,6 @@ from typing import Any
 from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import Array, dtype_name, float_dtype, to_device, to_numpy, xp
-from vecnn.errors import ShapeError
 from vecnn.nn import init as initializers
 from vecnn.nn.activation import ACTIVATIONS, DERIVATIVES, check_activation
 from vecnn.nn.layer import (
@@ -37,13 +36,13 @@ class Dense(Layer):
     once the layer joins a ``Network`` given a seed, a draw from the network's generator.
     Parameters are float32 unless ``dtype`` says otherwise.
 
-    ``Dense(n_out)`` (or ``Dense(None, n_out)``) leaves ``n_in`` to be found at the first
-    call, as Keras's ``build`` and Chainer's ``Linear(None, n)``: the network sizes it from
-    the layer before or from the first ``X`` it sees (a call or ``fit``), and only then
-    draws ``W``. The draws are those of the explicit layer: from the layer's own seed, or,
-    in a seeded network, from the network's generator in layer order (every draw of such a
-    network waits until its last size is known), so ``Dense(n_out)`` and
-    ``Dense(n_in, n_out)`` with the same seeds give the same weights.
+    ``Dense(n_out)`` (or ``Dense(n_out, activation)``, ``Dense(None, n_out)``) leaves ``n_in``
+    to be found at the first call, as Keras's ``build`` and Chainer's ``Linear(None, n)``:
+    the network sizes it from the layer before or from the first ``X`` it sees (a call or
+    ``fit``), and only then draws ``W``. The draws are those of the explicit layer: from
+    the layer's own seed, or, in a seeded network, from the network's generator in layer
+    order (every draw of such a network waits until its last size is known), so
+    ``Dense(n_out)`` and ``Dense(n_in, n_out)`` with the same seeds give the same weights.
     """
 
     kind = "Dense"
@@ -59,12 +58,14 @@ class Dense(Layer):
         dtype: Any = "float32",
     ) -> None:
         super().__init__()
+        if isinstance(n_out, str) and activation is None:  # Dense(n_out, "relu"), as Keras's
+            n_out, activation = None, n_out
         if n_out is None:  # Dense(n_out): one size is the units; n_in comes at the first call
             n_in, n_out = None, n_in
         if isinstance(n_out, str):
             raise ValueError(
-                f"Dense: n_out must be a positive integer; got {n_out!r} (the activation is "
-                "the third argument, or activation=…: Dense(n_out, activation='relu'))"
+                f"Dense: n_out must be a positive integer; got {n_out!r}: write "
+                "Dense(n_in, n_out, activation) or Dense(n_out, activation=…, init=…)"
             )
         for label, value in (("n_in", n_in), ("n_out", n_out)):
             if value is None and label == "n_in":
@@ -91,12 +92,8 @@ class Dense(Layer):
     def built(self) -> bool:
         return bool(self.params)
 
-    def build(self, n_in: int, rng: Generator | None = None) -> None:
+    def make_parameters(self, n_in: int, rng: Generator | None) -> None:
         """Draw ``W (n_out, n_in)`` from ``rng`` (None: the layer's own seed); ``b`` zeros."""
-        if self.params:
-            if n_in != self.n_in:
-                raise ShapeError(f"Dense: built for n_in = {self.n_in} inputs; got {n_in}")
-            return
         make_W = initializers.resolve(self.init, self.activation)
         W = make_W((self._n_out, n_in), self._rng if rng is None else rng, dtype_name(self.dtype))
         self.params = {

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Protocol
 from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import Array
 from vecnn.backend.host import xp as host_xp
+from vecnn.errors import ShapeError
 
 Generator = host_xp.random.Generator
 """The random generator of initialization, shuffling and dropout (``numpy.random.Generator``)."""
@@ -120,7 +121,17 @@ class Layer:
 
     def build(self, n_in: int, rng: Generator | None = None) -> None:
         """Make the parameters for ``n_in`` inputs, drawing from ``rng`` (None: the
-        layer's own seed). Nothing to do for a layer that is built."""
+        layer's own seed). Nothing to do once built (a ShapeError for another ``n_in``)."""
+        if self.built:
+            if self.n_in is not None and n_in != self.n_in:
+                raise ShapeError(f"{self.kind}: built for {self.n_in} inputs; got {n_in}")
+            return
+        self.make_parameters(n_in, rng)
+
+    def make_parameters(self, n_in: int, rng: Generator | None) -> None:
+        """What ``build`` does for a layer made without its input size (which also says
+        ``built``: False until then), e.g. ``Dense(n_out)``."""
+        raise NotImplementedError(f"{self.kind} cannot be built for an input size")
 
     def reset_parameters(self, rng: Generator) -> None:
         """Draw the initial parameters afresh from ``rng`` (nothing to draw by default)."""

@@ -98,9 +98,9 @@ class Sequential:
     def _require_built(self, what: str) -> None:
         if self.flat is None:
             raise ValueError(
-                f"{what} needs n[0], which this network does not know yet (its first dense "
-                "layer was made as Dense(n_out)): call it on X (network(X)) or fit it first, "
-                "or give the first layer its n_in (Dense(n_in, n_out))"
+                f"{what} needs n[0], which this network does not know yet (its first layer "
+                "was made without its input size, as Dense(n_out)): call it on X (network(X)) "
+                "or fit it first, or give the first layer its n_in (Dense(n_in, n_out))"
             )
 
     # --------------------------------------------------------------- construction
