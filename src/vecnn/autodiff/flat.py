@@ -1,12 +1,15 @@
 """Parameters laid out in one flat buffer per dtype, with one flat gradient buffer beside it.
 
 A network makes one ``FlatParameters`` over its parameters when it is built: each
-parameter's ``data`` becomes a view of its dtype's flat ``data`` buffer, and
-``gather_grads()`` copies each ``grad`` into the matching view of the flat ``grad`` buffer
-(the parameter's ``grad`` then is that view). An optimizer is handed this object and
-applies its rule to the few long flat arrays; data-parallel training reduces each flat
-gradient buffer in one call. Nothing is found by pointer arithmetic: the buffers are
-owned, and ``owns(params)`` checks that the parameters still hold their views.
+parameter's ``data`` becomes a view of its dtype's flat ``data`` buffer, and the matching
+view of the flat ``grad`` buffer is its gradient slot: ``backward()`` computes the
+parameter's gradient into it (the dense node's ``dW`` and ``db`` with ``out=``, others by
+one copy), so after a backward each ``grad`` is that view and the flat buffer holds every
+gradient with no gathering. Like PyTorch's ``.grad``, the slot is reused by every step.
+An optimizer is handed this object and applies its rule to the few long flat arrays;
+data-parallel training reduces each flat gradient buffer in one call. Nothing is found
+by pointer arithmetic: the buffers are owned, and ``owns(params)`` checks that the
+parameters still hold their views.
 """
 
 from __future__ import annotations
@@ -33,9 +36,10 @@ class FlatGroup:
         self.grad = xp.zeros((self.size,), dtype=self.dtype)
         self.data_views = self.views_of(self.data)
         self.grad_views = self.views_of(self.grad)
-        for i, view in zip(indices, self.data_views, strict=True):
+        for i, view, slot in zip(indices, self.data_views, self.grad_views, strict=True):
             view[...] = params[i].data
             params[i].data = view
+            params[i]._grad_slot = slot
 
     def views_of(self, flat: Array) -> list[Array]:
         """Per-parameter views (in their shapes) of a flat array laid out like ``data``."""
@@ -69,9 +73,10 @@ class FlatParameters:
         )
 
     def gather_grads(self) -> list[Array]:
-        """Copy every parameter's ``grad`` into the flat gradient buffers (each ``grad``
-        becomes its view); return the flat buffers, one per dtype. A parameter without a
-        gradient contributes zeros (and its ``grad`` stays None)."""
+        """The flat gradient buffers, one per dtype, holding every parameter's ``grad``
+        (each ``grad`` becomes its view: a copy only for one that ``backward()`` did not put
+        in its slot, e.g. set by hand). A parameter without a gradient contributes zeros
+        (and its ``grad`` stays None)."""
         for group in self.groups:
             for i, view in zip(group.indices, group.grad_views, strict=True):
                 p = self.params[i]

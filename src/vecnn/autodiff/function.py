@@ -30,9 +30,16 @@ class Function:
       two inputs (the engine copies only what it borrowed).
 
     An operation with no derivative leaves ``backward`` alone: the default raises.
+
+    An operation whose class sets ``writes_grad_slots`` finds in ``self.grad_slots``, when
+    its backward runs, one entry per input: None, or an array of that input's shape and
+    dtype (a parameter's view of its flat gradient buffer) that the backward may compute
+    the input's gradient into and return, saving a copy.
     """
 
     name: ClassVar[str] = "function"
+    writes_grad_slots: ClassVar[bool] = False
+    grad_slots: tuple[Array | None, ...] | None = None
 
     inputs: tuple[Tensor | None, ...]
     needs_grad: tuple[bool, ...]

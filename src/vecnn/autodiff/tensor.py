@@ -26,7 +26,16 @@ class Tensor:
     ``zero_grad()``.
     """
 
-    __slots__ = ("__weakref__", "_fn", "_retains_grad", "data", "grad", "name", "requires_grad")
+    __slots__ = (
+        "__weakref__",
+        "_fn",
+        "_grad_slot",
+        "_retains_grad",
+        "data",
+        "grad",
+        "name",
+        "requires_grad",
+    )
 
     # NumPy defers to the Tensor's reflected operators (``array + tensor`` is a Tensor).
     __array_ufunc__ = None
@@ -50,6 +59,9 @@ class Tensor:
         self.name = name
         self._fn = None
         self._retains_grad = False
+        # where backward writes this leaf's gradient when it has none: its view of a flat
+        # gradient buffer (autodiff/flat.py), or None
+        self._grad_slot: Array | None = None
 
     @classmethod
     def _from_op(cls, data: Array, fn: Any) -> Tensor:
@@ -61,6 +73,7 @@ class Tensor:
         tensor.name = None
         tensor._fn = fn
         tensor._retains_grad = False
+        tensor._grad_slot = None
         return tensor
 
     # ----------------------------------------------------------------- description
@@ -166,12 +179,18 @@ class Tensor:
         _run_backward(self, seed, retain_graph)
 
     def _accumulate(self, grad: Array, owned: bool) -> None:
+        """Add ``grad`` into ``.grad``; a first gradient goes into the tensor's slot of a
+        flat gradient buffer when it has one (``grad`` may be that slot already)."""
         if grad.dtype != self.data.dtype:
             grad, owned = xp.astype(grad, self.data.dtype), True
-        if self.grad is None:
-            self.grad = grad if owned else copy(grad)
-        else:
+        if self.grad is not None:
             self.grad += grad
+        elif self._grad_slot is not None:
+            if grad is not self._grad_slot:
+                self._grad_slot[...] = grad
+            self.grad = self._grad_slot
+        else:
+            self.grad = grad if owned else copy(grad)
 
     # ------------------------------------------------------- graph drawing
     def draw(self, path: Any) -> Any:
@@ -217,6 +236,21 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
+def _free_slots(fn: Any, pending: dict[Tensor, Any]) -> tuple[Array | None, ...]:
+    """For each input of ``fn``, the array its backward may write that input's gradient
+    into, or None: a leaf's slot of a flat gradient buffer, when the leaf has no gradient
+    yet and this walk has given it none (so the slot holds nothing that is still needed)."""
+    slots = []
+    for k, (parent, needed) in enumerate(zip(fn.inputs, fn.needs_grad, strict=True)):
+        slot = parent._grad_slot if needed else None
+        if slot is not None and (
+            parent.grad is not None or parent in pending or parent in fn.inputs[:k]
+        ):
+            slot = None
+        slots.append(slot)
+    return tuple(slots)
+
+
 def _run_backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
     """Apply the chain rule over the graph of ``root``, seeded with ``dRoot = seed``.
 
@@ -237,6 +271,8 @@ def _run_backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
             owned = False
         if fn is None:
             continue
+        if fn.writes_grad_slots:
+            fn.grad_slots = _free_slots(fn, pending)
         input_grads = fn.backward(dout)
         if is_anomaly_enabled():
             for dinput in input_grads:

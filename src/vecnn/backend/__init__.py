@@ -9,7 +9,8 @@ whose ``device1`` refuses to mix with host arrays, as a GPU does.
 
 The core (autodiff, ops, nn, losses, optim, train) uses only the standard's spellings
 through ``xp`` plus the helpers below for what the standard lacks: ``scatter_add``, a
-freshness test (``is_fresh``) instead of NumPy's ``.flags``, ``errstate``, and the
+freshness test (``is_fresh``) instead of NumPy's ``.flags``, ``errstate``, results
+written into a given array (``matmul`` and ``sum_along`` with ``out=``), and the
 transfers ``to_device`` / ``to_numpy``. ``xp``'s creation functions (``zeros``,
 ``asarray``, …) make arrays on the chosen device. The edges stay NumPy on the host
 (``vecnn.backend.host``); random numbers are always drawn by a NumPy generator on the
@@ -56,8 +57,10 @@ __all__ = [
     "float_dtype",
     "host",
     "is_fresh",
+    "matmul",
     "name",
     "scatter_add",
+    "sum_along",
     "to_device",
     "to_numpy",
     "xp",
@@ -131,6 +134,32 @@ def is_fresh(array: Array) -> bool:
     if name == "cupy":
         return array.base is None
     return False  # the standard cannot tell a view from a fresh array: copy to be safe
+
+
+_HAS_OUT = name in ("numpy", "cupy")
+
+
+def matmul(a: Array, b: Array, out: Array | None = None) -> Array:
+    """``a @ b``; with ``out`` (of the result's shape and dtype) the result is written there
+    and ``out`` returned: directly on NumPy and CuPy, through a copy where the standard
+    has no ``out=``."""
+    if out is None or not a.dtype == b.dtype == out.dtype:
+        return a @ b
+    if _HAS_OUT:
+        return xp.matmul(a, b, out=out)
+    out[...] = a @ b
+    return out
+
+
+def sum_along(a: Array, axis: int, out: Array | None = None) -> Array:
+    """``xp.sum(a, axis=axis, keepdims=True)`` (a column for ``axis=1``); with ``out`` (of
+    the result's shape and dtype) written there and ``out`` returned, as ``matmul``."""
+    if out is None or a.dtype != out.dtype:
+        return xp.sum(a, axis=axis, keepdims=True)
+    if _HAS_OUT:
+        return xp.sum(a, axis=axis, keepdims=True, out=out)
+    out[...] = xp.sum(a, axis=axis, keepdims=True)
+    return out
 
 
 def scatter_add(target: Array, index: Any, values: Array) -> None:

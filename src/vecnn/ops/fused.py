@@ -16,7 +16,7 @@ from typing import Any
 
 from vecnn.autodiff.function import Function
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import Array, xp
+from vecnn.backend import Array, matmul, sum_along, xp
 from vecnn.errors import ShapeError
 from vecnn.ops.elementwise import stable_sigmoid
 from vecnn.ops.softmax import log_softmax_and_softmax
@@ -39,12 +39,15 @@ class Dense(Function):
         Z += b
         return Z
 
+    writes_grad_slots = True  # dW and db go straight into the flat gradient buffer
+
     def backward(self, dZ: Array) -> tuple[Array | None, ...]:
         need_W, need_A, need_b = self.needs_grad
+        dW_slot, _, db_slot = self.grad_slots or (None, None, None)
         return (
-            dZ @ self.A_prev.T if need_W else None,
+            matmul(dZ, self.A_prev.T, out=dW_slot) if need_W else None,
             self.W.T @ dZ if need_A else None,
-            xp.sum(dZ, axis=1, keepdims=True) if need_b else None,
+            sum_along(dZ, axis=1, out=db_slot) if need_b else None,
         )
 
 
