@@ -495,9 +495,61 @@ def test_column_lookup_is_linear_in_the_number_of_columns():
     n = 2000
     columns = [Name(f"c{k}") for k in range(n)] + [Name("y")]
     rows = [[str(k % 7 + r) for k in range(n)] + [str(r % 2)] for r in range(6)]
-    chunk = Chunk(columns, rows, list(range(2, 8)))
+    chunk = Chunk.from_rows(columns, rows, list(range(2, 8)))
     preprocessing = Preprocessor.fit(chunk, ["y"], "auto", None, "wide.csv")
     compared[0] = 0
     X = preprocessing.transform(chunk, "wide.csv")
     assert X.shape == (n, 6)
     assert compared[0] < 20 * n, compared[0]
+
+
+def test_plain_number_columns_are_parsed_into_floats_as_the_file_is_read(tmp_path):
+    """Issue 11, item 11: a column whose every value is a plain decimal number is a float64
+    array (8 bytes a value); anything else stays text, exactly as written."""
+    import numpy as np
+
+    text = "a,b,c,d,e,f,g\n1.5,007,1e5,1_000,inf,x,-.5\n2,1,2,3,4,NA,3.\n"
+    chunk = read_csv(write(tmp_path, text))
+    np.testing.assert_array_equal(chunk.numbers("a"), [1.5, 2.0])
+    np.testing.assert_array_equal(chunk.numbers("g"), [-0.5, 3.0])
+    assert chunk.numbers("a").dtype == np.float64
+    for name in "bcdef":  # a leading zero, an exponent, '_', infinity, missing: text
+        assert chunk.numbers(name) is None, name
+    assert chunk.rows == [
+        ["1.5", "007", "1e5", "1_000", "inf", "x", "-.5"],
+        ["2", "1", "2", "3", "4", "NA", "3."],
+    ]
+    huge = read_csv(write(tmp_path, "a\n1" + "0" * 400 + "\n2\n", "huge.csv"))
+    assert huge.numbers("a") is None and huge.column("a")[0] == "1" + "0" * 400
+
+
+def test_a_column_of_numbers_in_one_chunk_and_text_in_another_is_text_as_written(
+    tmp_path, monkeypatch
+):
+    """Numbers are parsed chunk by chunk; when a later chunk of the column holds text, the
+    whole column is text again, each value as written (``0.10`` stays ``0.10``)."""
+    import vecnn.csvfile
+
+    monkeypatch.setattr(vecnn.csvfile, "CHUNK_ROWS", 2)
+    path = write(tmp_path, "a,b\n0.10,1\n2.50,2\nx,3\n")
+    for keep_text in (True, False):
+        chunk = read_csv(path, keep_text=keep_text)
+        assert chunk.numbers("a") is None
+        assert chunk.column("a") == ["0.10", "2.50", "x"]
+        assert chunk.numbers("b").tolist() == [1.0, 2.0, 3.0]
+        assert chunk.lines == [2, 3, 4]
+    # Without the text, numbers read as their labels do: 2.50 as 2.5, 1.0 as 1.
+    bare = read_csv(write(tmp_path, "a\n2.50\n1.0\n", "n.csv"), keep_text=False)
+    assert bare.column("a") == ["2.5", "1"]
+    assert read_csv(write(tmp_path, "a\n2.50\n1.0\n", "k.csv")).column("a") == ["2.50", "1.0"]
+
+
+def test_take_and_select_keep_numbers_and_text():
+    from vecnn.csvfile import Chunk
+
+    chunk = Chunk.from_rows(["n", "t"], [["1.50", "x"], ["2", "y"], ["3", "z"]], [2, 3, 5])
+    part = chunk.take([2, 0])
+    assert part.numbers("n").tolist() == [3.0, 1.5] and part.column("n") == ["3", "1.50"]
+    assert part.column("t") == ["z", "x"] and part.lines == [5, 2] and len(part) == 2
+    only = chunk.select(["t"])
+    assert only.columns == ["t"] and only.rows == [["x"], ["y"], ["z"]]

@@ -337,7 +337,7 @@ def test_bad_target_lists(table, target):
 def test_every_column_a_target_or_no_rows(table):
     chunk, path = table("y\na\nb\n")
     assert "no feature columns" in str(fit_error(chunk, path))
-    empty = Chunk(["x", "y"], [], [])
+    empty = Chunk.from_rows(["x", "y"], [], [])
     with pytest.raises(DataError, match="no data rows"):
         Preprocessor.fit(empty, ["y"], path="mem")
 

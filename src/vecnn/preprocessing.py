@@ -10,7 +10,6 @@ exactly the same steps; columns are matched by name.
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from collections import Counter
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vecnn.backend.host import Array, errstate, xp
-from vecnn.csvfile import Chunk
+from vecnn.csvfile import Chunk, plain_text
 from vecnn.data import TASKS as NETWORK_TASKS
 from vecnn.dates import DATE_PARTS, TIME_PARTS, date_parts, has_time, parse_iso
 from vecnn.errors import DataError
@@ -65,18 +64,26 @@ def _loose_number(token: str) -> float | None:
     return None
 
 
-def _numbers(values: list[str], lines: list[int], name: str, path: Any) -> list[float | None]:
-    """Each value as a float (None where missing); a DataError at the first non-number."""
-    numbers: list[float | None] = []
-    for value, line in zip(values, lines, strict=True):
-        if is_missing(value):
-            numbers.append(None)
-            continue
-        number = parse_number(value)
+def _numbers(chunk: Chunk, name: str, path: Any) -> Array:
+    """Column ``name`` as float64 ``(m,)``, NaN where a value is missing; a DataError at the
+    first value that is no finite number."""
+    numbers = chunk.numbers(name)
+    if numbers is not None:  # parsed as the file was read
+        return numbers
+    values = chunk.column(name)
+    out = xp.empty(len(values))
+    for i, value in enumerate(values):
+        number = math.nan if is_missing(value) else parse_number(value)
         if number is None:
-            raise DataError(_not_a_number(value), path, line, name)
-        numbers.append(number)
-    return numbers
+            raise DataError(_not_a_number(value), path, chunk.lines[i], name)
+        out[i] = number
+    return out
+
+
+def _first_missing(chunk: Chunk, name: str, missing: Array, path: Any) -> DataError:
+    """The missing-value error at the first ``True`` of ``missing (m,)``."""
+    first = int(xp.argmax(missing))
+    return _missing_error(name, chunk.lines[first], chunk.column(name)[first], path)
 
 
 _THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
@@ -109,12 +116,17 @@ def _looks_numeric(values: list[str]) -> bool:
     return numeric * 2 >= len(present)
 
 
+def _numeric_column(chunk: Chunk, name: str) -> bool:
+    """True when column ``name`` is numbers (``_looks_numeric``)."""
+    return chunk.numbers(name) is not None or _looks_numeric(chunk.column(name))
+
+
 TINY_SCALE = 1e-100
 """Columns whose largest magnitude is below this are rescaled before the standard
 deviation is computed (their squares would underflow to 0)."""
 
 
-def _mean_std(numbers: list[float]) -> tuple[float, float]:
+def _mean_std(numbers: list[float] | Array) -> tuple[float, float]:
     """The mean and standard deviation (NumPy's, ddof 0); std 1 for a constant column, also
     one that is constant only up to rounding, and no overflow for values near ±1e308."""
     values = xp.asarray(numbers, dtype=xp.float64)
@@ -152,25 +164,24 @@ class NumericFeature:
     std: float
     fill: float | None = None
 
-    def encode(self, values: list[str], lines: list[int], path: Any) -> Array:
-        numbers = _numbers(values, lines, self.name, path)
-        out = xp.empty(len(numbers))
-        for i, number in enumerate(numbers):
-            if number is None:
-                if self.fill is None:
-                    raise _missing_error(self.name, lines[i], values[i], path)
-                number = self.fill
-            out[i] = number
-        scaled = (out - self.mean) / self.std
+    def encode(self, chunk: Chunk, path: Any) -> Array:
+        """The column standardized, ``(1, m)``; missing values filled with ``fill``."""
+        numbers = _numbers(chunk, self.name, path)
+        missing = xp.isnan(numbers)
+        if missing.any():
+            if self.fill is None:
+                raise _first_missing(chunk, self.name, missing, path)
+            numbers = xp.where(missing, self.fill, numbers)
+        scaled = (numbers - self.mean) / self.std
         beyond = xp.flatnonzero(xp.abs(scaled) > FLOAT32_MAX)
         if len(beyond):
             i = int(beyond[0])
             raise DataError(
-                f"{values[i]!r} is too large: standardized with the training mean "
-                f"{self.mean:.4g} and standard deviation {self.std:.4g} it is {scaled[i]:.3g}, "
-                "beyond the ±3.4e38 of the network's float32",
+                f"{chunk.column(self.name)[i]!r} is too large: standardized with the training "
+                f"mean {self.mean:.4g} and standard deviation {self.std:.4g} it is "
+                f"{scaled[i]:.3g}, beyond the ±3.4e38 of the network's float32",
                 path,
-                lines[i],
+                chunk.lines[i],
                 self.name,
             )
         return scaled.reshape(1, -1)
@@ -191,7 +202,9 @@ class CategoricalFeature:
     categories: list[str]
     fill: str | None = None
 
-    def encode(self, values: list[str], lines: list[int], path: Any) -> Array:
+    def encode(self, chunk: Chunk, path: Any) -> Array:
+        """One row per category, ``(K, m)``."""
+        values, lines = chunk.column(self.name), chunk.lines
         index = {category: k for k, category in enumerate(self.categories)}
         out = xp.zeros((len(self.categories), len(values)))
         for i, value in enumerate(values):
@@ -220,7 +233,9 @@ class DateFeature:
     std: list[float]
     fill: str | None = None
 
-    def encode(self, values: list[str], lines: list[int], path: Any) -> Array:
+    def encode(self, chunk: Chunk, path: Any) -> Array:
+        """The date parts standardized, ``(len(parts), m)``."""
+        values, lines = chunk.column(self.name), chunk.lines
         out = xp.empty((len(self.parts), len(values)))
         for i, value in enumerate(values):
             if is_missing(value):
@@ -265,18 +280,19 @@ included), a feature, not an identifier."""
 
 
 def _refuse_identifier(
-    name: str, values: list[str], numbers: list[float | None] | None, path: Any
+    name: str, values: list[str] | None, numbers: Array | None, path: Any
 ) -> None:
-    """A DataError for an identifier: integers unique and increasing (``numbers``), or text
-    with a distinct value in nearly every row (in 10 rows or more)."""
-    m = len(values)
+    """A DataError for an identifier: integers unique and increasing (``numbers (m,)``, NaN
+    where missing), or text ``values`` with a distinct value in nearly every row (in 10
+    rows or more)."""
+    m = len(numbers) if numbers is not None else len(values)
     if m < 10:
         return
     if numbers is not None:
-        ints = [n for n in numbers if n is not None]
-        increasing = all(b > a for a, b in itertools.pairwise(ints))
-        years = all(YEARS[0] <= n <= YEARS[1] for n in ints)  # a time series, one row a year
-        if len(ints) == m and increasing and not years and all(n == int(n) for n in ints):
+        increasing = bool((xp.diff(numbers) > 0).all())  # False at a NaN
+        # a time series, one row a year
+        years = bool(((numbers >= YEARS[0]) & (numbers <= YEARS[1])).all())
+        if increasing and not years and bool((numbers == xp.floor(numbers)).all()):
             raise DataError(
                 f"looks like an identifier (integers, unique and increasing: a row number "
                 f"tells nothing about a new row); drop it with --drop {name}",
@@ -308,14 +324,15 @@ def _refuse_many_categories(
         )
 
 
-def _fill_value(numbers: list[float], how: str | None) -> float | None:
-    if how is None or not numbers:
+def _fill_value(numbers: Array, how: str | None) -> float | None:
+    """What ``--impute how`` fills a numeric column with, from its ``numbers`` present."""
+    if how is None or not len(numbers):
         return None
     if how == "mean":
         return _mean_std(numbers)[0]
     if how == "median":
         return float(xp.median(numbers))
-    return float(Counter(numbers).most_common(1)[0][0])
+    return float(Counter(numbers.tolist()).most_common(1)[0][0])
 
 
 def _fit_feature(
@@ -326,19 +343,19 @@ def _fit_feature(
     max_categories: int | None = None,
     refuse_identifiers: bool = False,
 ) -> Any:
-    values = chunk.column(name)
-    if _is_date_column(values):
+    values = None if chunk.numbers(name) is not None else chunk.column(name)
+    if values is not None and _is_date_column(values):
         return _fit_date(name, values, chunk.lines, impute)
-    if _looks_numeric(values):
-        numbers = _numbers(values, chunk.lines, name, path)
+    if values is None or _looks_numeric(values):
+        numbers = _numbers(chunk, name, path)
         if refuse_identifiers:
-            _refuse_identifier(name, values, numbers, path)
-        present = [n for n in numbers if n is not None]
-        if not present:
+            _refuse_identifier(name, None, numbers, path)
+        missing = xp.isnan(numbers)
+        present = numbers[~missing]
+        if not len(present):
             raise DataError("every value of this column is missing", path, column=name)
         if impute is None and len(present) < len(numbers):
-            first = numbers.index(None)
-            raise _missing_error(name, chunk.lines[first], values[first], path)
+            raise _first_missing(chunk, name, missing, path)
         mean, std = _mean_std(present)
         return NumericFeature(name, mean, std, _fill_value(present, impute))
     present = [v for v in values if not is_missing(v)]
@@ -355,7 +372,10 @@ def _fit_feature(
 
 def missing_counts(chunk: Chunk, names: list[str]) -> dict[str, int]:
     """The number of missing values in each of the columns ``names`` that has any."""
-    counts = {name: sum(map(is_missing, chunk.column(name))) for name in names}
+    counts = {
+        name: 0 if chunk.numbers(name) is not None else sum(map(is_missing, chunk.column(name)))
+        for name in names
+    }
     return {name: count for name, count in counts.items() if count}
 
 
@@ -375,7 +395,7 @@ def _refuse_missing_features(chunk: Chunk, names: list[str], path: Any) -> None:
         "fill them with --impute mean|median|most_frequent (numbers get the mean or median, "
         "text the most frequent value) or remove those rows"
     )
-    m = len(chunk.rows)
+    m = len(chunk)
     if len(counts) == 1:
         reason = f"missing value {token!r}: {counts[name]} of {m} rows miss this column; {fix}"
         raise DataError(reason, path, line, name)
@@ -418,9 +438,16 @@ def _canonical_label(token: str) -> str:
     """``"1.0"`` and ``"1"`` (or ``"0.5"`` and ``".50"``) are the same class; any other
     label stays as written (``00501``, ``1e20``, and ``007`` apart from ``7``)."""
     number = parse_number(token) if _PLAIN_DECIMAL.fullmatch(token) else None
-    if number is None:
-        return token
-    return str(int(number)) if number == int(number) else repr(number)
+    return token if number is None else plain_text(number)
+
+
+def _labels(chunk: Chunk, name: str) -> Array:
+    """The class label of each row of column ``name``, ``(m,)`` objects (``_canonical_label``)."""
+    numbers = chunk.numbers(name)
+    if numbers is None:
+        return xp.array([_canonical_label(v) for v in chunk.column(name)], dtype=object)
+    distinct, inverse = xp.unique(numbers, return_inverse=True)
+    return xp.array([plain_text(v) for v in distinct.tolist()], dtype=object)[inverse]
 
 
 def _refuse_missing(names: list[str], chunk: Chunk, path: Any) -> None:
@@ -432,6 +459,8 @@ def _refuse_missing(names: list[str], chunk: Chunk, path: Any) -> None:
                 path,
             )
     for name in names:
+        if chunk.numbers(name) is not None:
+            continue  # numbers, none missing
         for value, line in zip(chunk.column(name), chunk.lines, strict=True):
             if is_missing(value):
                 raise DataError(f"missing target value {value!r}; remove the row", path, line, name)
@@ -455,34 +484,30 @@ class Target:
         """``Y``: labels ``(m,)`` (classification), an indicator ``(K, m)`` (multi-label), or
         the standardized ``(n[L], m)`` (regression)."""
         _refuse_missing(self.names, chunk, path)
-        columns = [chunk.column(name) for name in self.names]
         if self.task == "regression":
-            rows = [
-                _numbers(values, chunk.lines, name, path)
-                for name, values in zip(self.names, columns, strict=True)
-            ]
-            Y = xp.array(rows, dtype=xp.float64)
+            Y = xp.stack([_numbers(chunk, name, path) for name in self.names])
             return (Y - xp.array(self.mean).reshape(-1, 1)) / xp.array(self.std).reshape(-1, 1)
         if self.task == "multilabel":
-            rows = []
-            for name, values in zip(self.names, columns, strict=True):
-                row = []
-                for value, line in zip(values, chunk.lines, strict=True):
-                    if _canonical_label(value) not in ("0", "1"):
-                        raise DataError(
-                            f"a multi-label target must be 0 or 1; found {value!r}",
-                            path,
-                            line,
-                            name,
-                        )
-                    row.append(float(_canonical_label(value)))
-                rows.append(row)
-            return xp.array(rows)
+            Y = xp.zeros((len(self.names), len(chunk)))
+            for k, name in enumerate(self.names):
+                labels = _labels(chunk, name)
+                ones, zeros = labels == "1", labels == "0"
+                wrong = ~(ones | zeros)
+                if wrong.any():
+                    i = int(xp.argmax(wrong))
+                    raise DataError(
+                        f"a multi-label target must be 0 or 1; found {chunk.column(name)[i]!r}",
+                        path,
+                        chunk.lines[i],
+                        name,
+                    )
+                Y[k] = ones
+            return Y
         return self.labels(chunk)
 
     def labels(self, chunk: Chunk) -> Array:
         """The class label of each row, ``(m,)``, as the classes name them (``"1.0"`` → ``"1"``)."""
-        return xp.array([_canonical_label(v) for v in chunk.column(self.names[0])], dtype=object)
+        return _labels(chunk, self.names[0])
 
     def decode(self, A: Array) -> Array:
         """Regression outputs back in the target's own units."""
@@ -502,14 +527,16 @@ def detect_task(names: list[str], chunk: Chunk) -> tuple[str, str]:
     """
     if len(names) > 1:
         return "multilabel", f"{len(names)} target columns"
-    values = chunk.column(names[0])
-    distinct = {_canonical_label(v) for v in values}
-    k, m = len(distinct), len(values)
+    k, m = len(set(_labels(chunk, names[0]).tolist())), len(chunk)
     classes = "binary" if k == 2 else "multiclass"
-    if not _looks_numeric(values):
-        return classes, f"{k} distinct text labels"
-    numbers = [n for n in map(_loose_number, values) if n is not None]
-    if not all(n == int(n) for n in numbers):
+    numbers = chunk.numbers(names[0])
+    if numbers is None:
+        values = chunk.column(names[0])
+        if not _looks_numeric(values):
+            return classes, f"{k} distinct text labels"
+        loose = [n for n in map(_loose_number, values) if n is not None]
+        numbers = xp.array(loose, dtype=xp.float64)
+    if not bool((numbers == xp.floor(numbers)).all()):
         return "regression", "numbers with fractions"
     every_value_a_number = len(numbers) == m
     if k > 2 and (k > MAX_CLASSES_AUTO or (k * 2 > m and every_value_a_number)):
@@ -536,7 +563,7 @@ def _fit_target(names: list[str], chunk: Chunk, task: str, path: Any) -> Target:
         task, reason = detect_task(names, chunk)
     else:
         reason = f"--task {task} was given"
-    numeric = all(_looks_numeric(chunk.column(name)) for name in names)
+    numeric = all(_numeric_column(chunk, name) for name in names)
     hint = task_hint(task, len(names) > 1) if numeric or task == "regression" else ""
     try:
         target = _target_for(names, chunk, task, path)
@@ -563,8 +590,8 @@ def _target_for(names: list[str], chunk: Chunk, task: str, path: Any) -> Target:
             f"several target columns need --task multilabel or regression; got {task}", path
         )
     if task == "regression":
-        columns = [_numbers(chunk.column(name), chunk.lines, name, path) for name in names]
-        stats = [_mean_std([n for n in numbers if n is not None]) for numbers in columns]
+        columns = [_numbers(chunk, name, path) for name in names]
+        stats = [_mean_std(numbers[~xp.isnan(numbers)]) for numbers in columns]
         return Target(names, "regression", mean=[m for m, _ in stats], std=[s for _, s in stats])
     labels = Target(names, task).encode(chunk, path)
     classes = sorted(set(labels.tolist()), key=_label_key)
@@ -615,7 +642,7 @@ class Preprocessor:
             raise DataError("no target column given", path)
         if len(set(target)) < len(target):
             raise DataError(f"a target column is named twice: {', '.join(target)}", path)
-        if not chunk.rows:
+        if not len(chunk):
             raise DataError("no data rows to learn from", path)
         encoded_target = _fit_target(target, chunk, task, path)
         names = [name for name in chunk.columns if name not in target]
@@ -654,10 +681,7 @@ class Preprocessor:
     def transform(self, chunk: Chunk, path: Any = None) -> Array:
         """``X (n[0], m)`` for the rows of ``chunk``, columns taken by name (others ignored)."""
         self.check_columns(chunk.columns, path, allow=chunk.columns)
-        blocks = [
-            feature.encode(chunk.column(feature.name), chunk.lines, path)
-            for feature in self.features
-        ]
+        blocks = [feature.encode(chunk, path) for feature in self.features]
         return xp.concatenate(blocks, axis=0)
 
     # ------------------------------------------------------------------- config

@@ -102,7 +102,7 @@ def predict(
                 writer.writerows(
                     [*(column[i] for column in kept), *row] for i, row in enumerate(predicted)
                 )
-                rows += len(chunk.rows)
+                rows += len(chunk)
             if rows == 0:
                 raise DataError("no data rows (the file has a header only)", data)
     if out is not None and out not in model_io.STANDARD_OUTPUT:
@@ -139,10 +139,10 @@ def evaluate(
     table = drop_rows_without_target(table, model.target.names, notes)
     for note in notes:
         print(f"vecnn: {note}", file=sys.stderr)  # stdout stays the scores (or JSON)
-    if not table.rows:
+    if not len(table):
         raise DataError("no row has a target value to score against", data)
     scores = scores_for(model.network, model.preprocessing, table, data)
-    scores["examples"] = len(table.rows)
+    scores["examples"] = len(table)
     if as_json:
         print(json.dumps(scores, indent=2, default=str))
         return 0

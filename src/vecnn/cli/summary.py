@@ -17,8 +17,8 @@ def data_section(data: Any, settings: Any) -> dict[str, Any]:
     """The Data section of the report for a ``Prepared`` run: rows read, dropped and why,
     each column's kind and inputs, and the class balance (classification)."""
     preprocessing, target = data.preprocessing, data.preprocessing.target
-    n_train = len(data.train_rows.rows)
-    n_val = 0 if data.val_rows is None else len(data.val_rows.rows)
+    n_train = len(data.train_rows)
+    n_val = 0 if data.val_rows is None else len(data.val_rows)
     notes = [f"{data.rows_read} rows read from {Path(settings.data).name}.", *data.notes]
     notes += data.warnings
     held = f"{n_val} held out for {settings.held_out}" if n_val else "none held out"

@@ -139,10 +139,6 @@ def _split_rows(
         raise DataError(str(error).replace("examples", "rows")) from None
 
 
-def _subset(chunk: Chunk, index: Array) -> Chunk:
-    return Chunk(chunk.columns, [chunk.rows[i] for i in index], [chunk.lines[i] for i in index])
-
-
 def _output_activation(task: str, head: str) -> str:
     if task == "regression":
         return "linear"
@@ -240,8 +236,9 @@ class Prepared:
 
 def prepare(settings: Settings) -> Prepared:
     """Read ``settings.data``, split it, and learn the preprocessing on the training rows."""
-    table = read_csv(settings.data, settings.delimiter)
-    rows_read = len(table.rows)
+    # Numbers as float64, 8 bytes each: how they were written is not needed for training.
+    table = read_csv(settings.data, settings.delimiter, keep_text=False)
+    rows_read = len(table)
     notes: list[str] = []
     table = _drop_columns(table, settings, notes)
     table = drop_rows_without_target(table, settings.target, notes)
@@ -259,7 +256,7 @@ def prepare(settings: Settings) -> Prepared:
     )
     classifying = whole.target.task in ("binary", "multiclass")
     train_index, val_index, rare = _split_rows(
-        len(table.rows),
+        len(table),
         settings.val_split,
         settings.seed,
         whole.target.labels(table) if classifying else None,
@@ -268,8 +265,10 @@ def prepare(settings: Settings) -> Prepared:
     if rare:
         warned.append(rare_classes_note(rare).replace("example", "row"))
         warn(warned[-1])
-    train_rows = _subset(table, train_index)
-    val_rows = _subset(table, val_index) if len(val_index) else None
+    train_rows = table.take(train_index)
+    val_rows = table.take(val_index) if len(val_index) else None
+    missing = missing_counts(table, whole.feature_columns)
+    del table  # the rows live on in train_rows and val_rows
     try:
         preprocessing = Preprocessor.fit(
             train_rows,
@@ -282,7 +281,7 @@ def prepare(settings: Settings) -> Prepared:
         )
     except DataError as error:
         raise DataError(
-            f"{error.reason}, in the {len(train_rows.rows)} training rows that --val-split "
+            f"{error.reason}, in the {len(train_rows)} training rows that --val-split "
             f"{settings.val_split:g} leaves; use more rows or a smaller --val-split",
             error.path,
             error.line,
@@ -297,7 +296,6 @@ def prepare(settings: Settings) -> Prepared:
     if val_rows is not None:
         X_val = preprocessing.transform(val_rows, settings.data)
         validation = (X_val, target.encode(val_rows, settings.data))
-    missing = missing_counts(table, preprocessing.feature_columns)
     notes += _feature_notes(preprocessing, missing, settings.impute)
     return Prepared(
         preprocessing, train_rows, val_rows, X, Y, validation, notes, warned, rows_read, missing
@@ -318,32 +316,29 @@ def _drop_columns(table: Chunk, settings: Settings, notes: list[str]) -> Chunk:
     targets = [name for name in settings.drop if name in settings.target]
     if targets:
         raise UsageError(f"--drop names the target column {targets[0]!r}")
-    kept = [i for i, name in enumerate(table.columns) if name not in settings.drop]
     notes.append(f"columns dropped (--drop): {', '.join(settings.drop)}")
-    return Chunk(
-        [table.columns[i] for i in kept],
-        [[row[i] for i in kept] for row in table.rows],
-        table.lines,
-    )
+    return table.select([name for name in table.columns if name not in settings.drop])
 
 
 def drop_rows_without_target(table: Chunk, target: list[str], notes: list[str]) -> Chunk:
     """``table`` without the rows whose ``target`` is missing (a target cannot be imputed
     or scored); a note with their count and first lines goes to ``notes``."""
     names = [name for name in target if name in table.columns]
-    columns = [table.columns.index(name) for name in names]
-    keep = [i for i, row in enumerate(table.rows) if not any(is_missing(row[c]) for c in columns)]
-    dropped = len(table.rows) - len(keep)
+    missing = xp.zeros(len(table), dtype=bool)
+    for name in names:
+        if table.numbers(name) is None:  # numbers have no missing value
+            missing |= xp.array([is_missing(value) for value in table.column(name)], dtype=bool)
+    dropped = int(missing.sum())
     if not dropped:
         return table
-    lines = [table.lines[i] for i in sorted(set(range(len(table.rows))) - set(keep))]
+    lines = [table.lines[i] for i in xp.flatnonzero(missing).tolist()]
     shown = ", ".join(map(str, lines[:10])) + (", …" if len(lines) > 10 else "")
     note = (
         f"{dropped} row{'s' if dropped > 1 else ''} dropped: the target is missing (line"
         f"{'s' if dropped > 1 else ''} {shown}); a target cannot be imputed"
     )
     notes.append(note)
-    return _subset(table, keep)
+    return table.take(xp.flatnonzero(~missing))
 
 
 def _feature_notes(
@@ -430,7 +425,7 @@ def _train(settings: Settings, distributed: Any) -> int:
 
     say(
         bold(
-            f"vecnn: {target.task} on {len(train_rows.rows)} rows of {settings.data}"
+            f"vecnn: {target.task} on {len(train_rows)} rows of {settings.data}"
             f" (target {', '.join(target.names)}; {X.shape[0]} inputs)"
         ),
         settings.quiet,
@@ -544,7 +539,7 @@ def write_outputs(
     result = outcome(network, preprocessing, evaluated, settings.data)
     scores = scores_of(result, network, target.task)
     scores["evaluated_on"] = settings.held_out if val_rows is not None else "training"
-    scores["examples"] = len(evaluated.rows)
+    scores["examples"] = len(evaluated)
     model_path = model_io.save(
         network,
         out / MODEL_FILE,

@@ -92,7 +92,7 @@ def tune(sweep: Sweep) -> int:
     say(
         bold(
             f"vecnn tune: {sweep.trials} trials × {base.epochs} epochs, {task} on "
-            f"{len(data.train_rows.rows)} rows of {base.data}; {sweep.metric} ({mode}imized)"
+            f"{len(data.train_rows)} rows of {base.data}; {sweep.metric} ({mode}imized)"
         ),
         quiet,
     )
