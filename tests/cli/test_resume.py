@@ -89,8 +89,13 @@ def test_resuming_with_other_settings_or_data_is_refused_naming_the_change(cli, 
     assert result.code == 1 and "the data file's contents" in result.err
     done = _train(cli, data, tmp_path / "run2")
     assert done.code == 0
-    again = _train(cli, data, tmp_path / "run2", "--resume", tmp_path / "run2" / "checkpoint.vecnn")
-    assert again.code == 1 and "--epochs" in again.err
+    finished = tmp_path / "run2" / "checkpoint.vecnn"
+    fewer = _train(cli, data, tmp_path / "run2", "--epochs", 3, "--resume", finished)
+    assert fewer.code == 1 and "6 epochs done already, more than --epochs 3" in fewer.err
+    # The same command again has no epoch left to train: it writes the outputs (item 28).
+    (tmp_path / "run2" / "report.html").unlink()
+    again = _train(cli, data, tmp_path / "run2", "--resume", finished)
+    assert again.code == 0 and (tmp_path / "run2" / "report.html").exists()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -270,6 +275,58 @@ def test_sigterm_outside_fit_exits_130_saying_what_was_kept(tmp_path, where):
         assert f"written: {out / 'model.vecnn'}, {out / 'metrics.json'}" in done.stderr
         assert vecnn.io.read(out / "model.vecnn").network is not None
         assert vecnn.io.read(out / "checkpoint.vecnn").training_state["finished"] is True
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_an_interrupted_report_is_written_by_the_command_the_message_names(cli, tmp_path):
+    """Item 28: SIGTERM while the report is written leaves no report; the message names
+    ``vecnn train … --resume OUT/checkpoint.vecnn``, which writes the outputs alone from
+    the final checkpoint (early stopping's best weights put back): the same model,
+    metrics, history and report as an uninterrupted run."""
+    import csv
+    import json
+    import shlex
+
+    header, rows = species_rows()
+    data = write_csv(tmp_path / "species.csv", header, rows)
+    argv = ["train", str(data), "--target", "species", "--layers", "8", "--epochs", "40"]
+    argv += ["--batch-size", "16", "--lr", "0.05", "--early-stopping", "2", "--quiet"]
+    whole, out = tmp_path / "whole", tmp_path / "run"
+    assert cli(*argv, "--out", whole).code == 0
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGTERM_IN, "write_report", *argv, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 130, done.stderr
+    assert not (out / "report.html").exists()
+    marker = "write the outputs (report.html too) with: "
+    assert marker in done.stderr, done.stderr
+    command = shlex.split(done.stderr.split(marker)[1].splitlines()[0])
+    assert command[:2] == ["vecnn", "train"]
+    assert command[-2:] == ["--resume", str(out / "checkpoint.vecnn")]
+    again = cli(*command[1:])
+    assert again.code == 0, again.err
+    assert (out / "report.html").stat().st_size > 1000
+    assert (out / "metrics.json").read_text() == (whole / "metrics.json").read_text()
+
+    def history(folder):  # every column but the seconds each epoch took
+        rows = list(csv.reader((folder / "history.csv").open()))
+        keep = [k for k, name in enumerate(rows[0]) if name != "time"]
+        return [[row[k] for k in keep] for row in rows]
+
+    assert history(out) == history(whole) and len(history(whole)) > 3
+    assert json.loads((out / "metrics.json").read_text())["examples"] > 0
+    expected, found = _weights(whole / "model.vecnn"), _weights(out / "model.vecnn")
+    assert expected.keys() == found.keys()
+    for key in expected:
+        np.testing.assert_array_equal(found[key], expected[key])
+    report = (out / "report.html").read_text()
+    # early stopping stopped the run at epoch 8 and kept epoch 6's weights
+    for said in ("stopped after epoch 8 of 40", "best epoch 6", "accuracy"):
+        assert said in report
 
 
 def test_a_full_disk_names_the_target_and_what_was_kept(cli, tmp_path, monkeypatch):

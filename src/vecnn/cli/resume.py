@@ -10,7 +10,9 @@ checkpoint records whether its run ``finished``: a fresh run over an unfinished 
 refused (``--overwrite`` allows it). ``--resume`` continues from the checkpoint and
 reaches the weights an uninterrupted run reaches, and refuses to resume when the data or
 a setting changed (``--epochs`` may grow), when early stopping's best weights are missing,
-or when the ``training_state`` was edited, naming what is wrong.
+or when the ``training_state`` was edited, naming what is wrong. A checkpoint whose run
+has no epoch left (interrupted while the outputs were written) is resumed by writing the
+outputs alone, the same files an uninterrupted run writes.
 """
 
 from __future__ import annotations
@@ -206,6 +208,13 @@ class Resumed:
     lr_before: Any = None
     """The learning rate of the run before the checkpoint."""
 
+    def training_done(self, epochs: int, stopper: EarlyStopping | None) -> bool:
+        """True when the checkpoint's run has no epoch left to train: ``epochs`` are done,
+        or early stopping had stopped it (its patience ran out). Only the outputs are left."""
+        state = self.stored.training_state.get("early_stopping")
+        stopped = stopper is not None and state is not None and state["wait"] >= stopper.patience
+        return self.epoch >= epochs or stopped
+
     def restore(self, optimizer: Any, stopper: EarlyStopping | None) -> None:
         self.stored.restore_optimizer(optimizer)
         state = self.stored.training_state.get("early_stopping")
@@ -263,10 +272,10 @@ def resume(path: str | Path, identity: dict[str, Any], epochs: int) -> Resumed:
             path,
         )
     done = int(state["epoch"])
-    if done >= epochs:
+    if done > epochs:
         raise DataError(
-            f"the checkpoint has {done} epochs done already; ask for more with --epochs "
-            f"(more than {done})",
+            f"the checkpoint has {done} epochs done already, more than --epochs {epochs}; "
+            f"give --epochs {done} to write its outputs, or more to train on",
             path,
         )
     history = {

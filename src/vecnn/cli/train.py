@@ -56,6 +56,7 @@ from vecnn.preprocessing import (
 from vecnn.report import DecisionRegions, write_report
 from vecnn.train.callbacks import EarlyStopping
 from vecnn.train.fit import TrainingDivergedError
+from vecnn.train.history import History
 from vecnn.train.network import Network
 
 MODEL_FILE = "model.vecnn"
@@ -454,6 +455,17 @@ def _train(settings: Settings, distributed: Any) -> int:
     checkpoint = EpochCheckpoint(
         out, identity, preprocessing.config(), earlier, stopper, settings.epochs
     )
+    if resumed is not None and resumed.training_done(settings.epochs, stopper):
+        if not leader:
+            return 0
+        say(
+            f"the checkpoint's run has no epoch left to train ({resumed.epoch} done): "
+            "writing its outputs",
+            settings.quiet,
+        )
+        checkpoint.saved_epoch = resumed.epoch
+        history = _finished_history(network, resumed, stopper)
+        return _write_and_say(settings, out, network, data, history, stopper, checkpoint)
     callbacks: list[Any] = [
         Progress(settings.epochs, math.ceil(X.shape[1] / batch), settings.quiet),
         *([stopper] if stopper is not None else []),
@@ -488,7 +500,34 @@ def _train(settings: Settings, distributed: Any) -> int:
     history.history = {
         key: [*earlier.get(key, []), *values] for key, values in history.history.items()
     }
+    return _write_and_say(settings, out, network, data, history, stopper, checkpoint)
 
+
+def _finished_history(network: Network, resumed: Any, stopper: EarlyStopping | None) -> History:
+    """The state a run ends in, for a checkpoint with no epoch left: early stopping's best
+    weights put back (as at the end of ``fit``) and the history of its epochs."""
+    history = History()
+    history.history = resumed.history
+    if stopper is not None:
+        stopper.on_train_begin(network)  # takes the resumed state
+        if stopper.wait >= stopper.patience:
+            history.stopped_epoch = resumed.epoch - 1
+        stopper.on_train_end(network)
+        history.best_epoch = stopper.best_epoch
+    network.eval()
+    return history
+
+
+def _write_and_say(
+    settings: Settings,
+    out: Path,
+    network: Network,
+    data: Prepared,
+    history: History,
+    stopper: EarlyStopping | None,
+    checkpoint: EpochCheckpoint,
+) -> int:
+    """Write the outputs of a trained run and say where they are (what was kept if not)."""
     training = [*_stopping_notes(stopper, history, settings.epochs), *rising_loss(history.history)]
     written: list[Path] = []
     try:
@@ -496,10 +535,10 @@ def _train(settings: Settings, distributed: Any) -> int:
             settings, out, network, data, history.history, training=training, written=written
         )
     except KeyboardInterrupt:
-        _say_what_was_kept(written, checkpoint)
+        _say_what_was_kept(settings, written, checkpoint)
         raise
     except OSError:
-        _say_what_was_kept(written, checkpoint, "stopped by the error below")
+        _say_what_was_kept(settings, written, checkpoint, "stopped by the error below")
         raise
     shown = {k: v for k, v in scores.items() if isinstance(v, float)}
     say("", settings.quiet)
@@ -617,13 +656,16 @@ def _say_how_to_resume(
 
 
 def _say_what_was_kept(
-    written: list[Path], checkpoint: EpochCheckpoint, what: str = "interrupted"
+    settings: Settings, written: list[Path], checkpoint: EpochCheckpoint, what: str = "interrupted"
 ) -> None:
-    """After Ctrl-C or SIGTERM once training ended: which outputs were written."""
+    """After Ctrl-C or SIGTERM once training ended: which outputs were written, and the
+    command that writes them all from the final checkpoint (no training)."""
     kept = ", ".join(str(path) for path in written) or "none of the outputs"
     print(
         f"vecnn: {what} after training, while writing the outputs; written: {kept}. "
-        f"The final epoch's checkpoint is {checkpoint.path}",
+        f"The final epoch's checkpoint is {checkpoint.path}\n"
+        f"write the outputs (report.html too) with: "
+        f"{resume_command(settings.command, checkpoint.path)}",
         file=sys.stderr,
     )
 
