@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
+from vecnn.backend import ArrayLike
 
 
 class Loss:
@@ -23,7 +24,9 @@ class Loss:
     takes_logits: ClassVar[bool] = True
     output_activations: ClassVar[tuple[str, ...]] = ()
 
-    def __call__(self, output: Any, Y: Any, sample_weight: Any = None) -> Tensor:
+    def __call__(
+        self, output: Tensor, Y: Tensor | ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Tensor:
         raise NotImplementedError
 
     def check_output_activation(self, activation: str) -> None:
@@ -54,7 +57,9 @@ class BinaryCrossEntropy(Loss):
     name = "binary_cross_entropy"
     output_activations = ("sigmoid",)
 
-    def __call__(self, Z: Any, Y: Any, sample_weight: Any = None) -> Tensor:
+    def __call__(
+        self, Z: Tensor, Y: Tensor | ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Tensor:
         return ops.binary_cross_entropy_with_logits(Z, Y, sample_weight)
 
 
@@ -64,7 +69,9 @@ class CategoricalCrossEntropy(Loss):
     name = "categorical_cross_entropy"
     output_activations = ("softmax",)
 
-    def __call__(self, Z: Any, Y: Any, sample_weight: Any = None) -> Tensor:
+    def __call__(
+        self, Z: Tensor, Y: Tensor | ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Tensor:
         return ops.softmax_cross_entropy_with_logits(Z, Y, sample_weight)
 
 
@@ -75,7 +82,9 @@ class MeanSquaredError(Loss):
     takes_logits = False
     output_activations = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "softmax")
 
-    def __call__(self, A: Any, Y: Any, sample_weight: Any = None) -> Tensor:
+    def __call__(
+        self, A: Tensor, Y: Tensor | ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Tensor:
         return ops.mean_squared_error(A, Y, sample_weight)
 
 

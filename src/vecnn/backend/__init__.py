@@ -34,6 +34,9 @@ name, xp, device, Array = load(os.environ.get("VECNN_BACKEND"), os.environ.get("
 """``xp``: the array namespace (``xp.exp``, ``xp.matmul``, …); ``device``: where its
 arrays live; ``Array``: the type that ``Tensor.data`` and ``Tensor.grad`` hold."""
 
+ArrayLike = host.ArrayLike
+"""What the API takes as data: a host array, nested lists of numbers (moved to ``xp``)."""
+
 ON_HOST = name == "numpy"
 """True when the core's arrays are NumPy arrays in main memory (no transfers at all)."""
 
@@ -49,6 +52,7 @@ __all__ = [
     "FLOAT_DTYPES",
     "ON_HOST",
     "Array",
+    "ArrayLike",
     "as_float_array",
     "copy",
     "device",

@@ -11,12 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy
+import numpy.typing
 
 xp = numpy
 """NumPy, the host's array module."""
 
 Array = numpy.ndarray
 """A host array."""
+
+ArrayLike = numpy.typing.ArrayLike
+"""What NumPy takes as an array: an array, nested lists of numbers, a scalar."""
 
 DEFAULT_FLOAT = numpy.float64
 """The dtype given to data that is not already floating point (Python numbers, lists, ints)."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import Array, as_float_array
+from vecnn.backend import Array, ArrayLike, as_float_array
 from vecnn.errors import ShapeError
 from vecnn.nn.layer import Layer
 
@@ -62,7 +62,7 @@ def check_output_end(layers: list[Layer], output_activation: str) -> None:
         )
 
 
-def check_input(X: Any, n0: int | None, dtype: Any) -> Array | Tensor:
+def check_input(X: Tensor | ArrayLike, n0: int | None, dtype: Any) -> Array | Tensor:
     """``X`` as a float array or Tensor of shape ``(n[0], m)`` in ``dtype``; a ShapeError
     that says what was expected (and when the examples look like rows) otherwise. With
     ``n0`` None (not known yet) any number of rows is taken."""

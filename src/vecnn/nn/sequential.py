@@ -12,7 +12,7 @@ from typing import Any
 
 from vecnn.autodiff.flat import FlatParameters, ParameterList
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import Array, float_dtype, to_numpy, xp
+from vecnn.backend import Array, ArrayLike, float_dtype, to_numpy, xp
 from vecnn.errors import ShapeError
 from vecnn.nn.checks import check_input, check_layers, check_output_end, check_sizes
 from vecnn.nn.dense import Dense
@@ -230,14 +230,14 @@ class Sequential:
         """Inference mode: dropout off, batch norm's running statistics."""
         return self.train(False)
 
-    def check_input(self, X: Any) -> Array | Tensor:
+    def check_input(self, X: Tensor | ArrayLike) -> Array | Tensor:
         """``X`` as a float array or Tensor of shape ``(n[0], m)``; a ShapeError otherwise."""
         X = check_input(X, self.sizes[0], self.dtype)
         if self.flat is None:  # the first X gives n[0]
             self.build(X.shape[0])
         return X
 
-    def forward(self, X: Any) -> Tensor:
+    def forward(self, X: Tensor | ArrayLike) -> Tensor:
         """``A[L]`` for ``X (n[0], m)``: every layer in order, output activation included."""
         A = self.check_input(X)
         for layer in self.layers:
@@ -246,7 +246,7 @@ class Sequential:
 
     __call__ = forward
 
-    def logits(self, X: Any) -> Tensor:
+    def logits(self, X: Tensor | ArrayLike) -> Tensor:
         """``Z[L]``: the forward pass without the output activation ``g[L]``.
 
         The fused losses take the logits (``binary_cross_entropy_with_logits``,

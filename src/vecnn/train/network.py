@@ -10,7 +10,7 @@ from typing import Any
 from vecnn import metrics
 from vecnn.autodiff.mode import no_grad
 from vecnn.backend import dtype_name, to_numpy
-from vecnn.backend.host import Array, xp
+from vecnn.backend.host import Array, ArrayLike, xp
 from vecnn.data import TASKS, Task, check_X, encode_targets
 from vecnn.losses import Loss, get_loss
 from vecnn.nn.layer import Generator, Layer, Seed
@@ -94,7 +94,7 @@ class Network(Sequential):
     # ---------------------------------------------------------------- training
     fit = fit  # train.fit.fit, whose first parameter is the network: the method itself
 
-    def check_X(self, X: Any, name: str = "X") -> Array:
+    def check_X(self, X: ArrayLike, name: str = "X") -> Array:
         """``X`` as finite floats ``(n[0], m)`` in the network's dtype (``data.check_X``);
         the first ``X`` also gives ``n[0]`` to a network made with ``Dense(n_out)`` first."""
         X = check_X(X, self.sizes[0], dtype=dtype_name(self.dtype), name=name)
@@ -103,7 +103,7 @@ class Network(Sequential):
         return X
 
     # -------------------------------------------------------------- prediction
-    def predict_proba(self, X: Any) -> Array:
+    def predict_proba(self, X: ArrayLike) -> Array:
         """``A[L] (n[L], m)`` in inference mode: each column the output for one example.
 
         For a sigmoid output, row k is P(class k) of unit k (with one unit, P of the
@@ -118,7 +118,7 @@ class Network(Sequential):
         finally:
             self.train(was_training)
 
-    def predict(self, X: Any, threshold: float | list[float] | None = None) -> Array:
+    def predict(self, X: ArrayLike, threshold: float | list[float] | None = None) -> Array:
         """Predictions for ``X (n[0], m)``, as the labels ``fit`` saw.
 
         - binary: the neuron fires (second class) where ``a ≥ θ``: ``(m,)``;
@@ -151,7 +151,9 @@ class Network(Sequential):
             return (A >= theta).astype(xp.intp)
         return A[0] if A.shape[0] == 1 else A
 
-    def evaluate(self, X: Any, Y: Any, loss: str | Loss | None = None) -> dict[str, Any]:
+    def evaluate(
+        self, X: ArrayLike, Y: ArrayLike, loss: str | Loss | None = None
+    ) -> dict[str, Any]:
         """Metrics on ``X (n[0], m)`` and ``Y`` (as given to ``fit``), in inference mode.
 
         ``loss`` (the cost of the network's loss), then the task's metric set, the one
