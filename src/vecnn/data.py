@@ -24,9 +24,16 @@ TASKS: tuple[Task, ...] = get_args(Task)
 
 def _as_numeric(data: Any, name: str) -> Array:
     """``data`` as a real numeric array; a ValueError for complex, string or object data."""
-    if hasattr(data, "toarray") and hasattr(data, "nnz"):
+    if _is_sparse(data):
         raise TypeError(
-            f"{name} is a sparse matrix; vecnn needs dense input: convert it with {name}.toarray()"
+            f"{name} is a sparse matrix; vecnn needs dense input: convert it with {name}.toarray() "
+            "(vecnn.sklearn's estimators take sparse X, examples as rows, and densify one "
+            "mini-batch at a time)"
+        )
+    if isinstance(data, SparseColumns):
+        raise TypeError(
+            f"{name} is a SparseColumns, which only fit takes (it densifies one mini-batch at a "
+            f"time); give dense input here: {name}.dense_rows().T"
         )
     try:
         array = xp.asarray(data)
@@ -83,12 +90,63 @@ def check_finite(array: Array, name: str) -> None:
     )
 
 
-def check_X(X: Any, n_features: int | None = None, dtype: Any = None, name: str = "X") -> Array:
+def _is_sparse(data: Any) -> bool:
+    """A SciPy sparse matrix or array (recognized without importing SciPy)."""
+    return hasattr(data, "toarray") and hasattr(data, "nnz")
+
+
+class SparseColumns:
+    """``X (n[0], m)`` whose examples are the rows of a SciPy sparse matrix ``(m, n[0])``.
+
+    ``fit`` takes it where it takes ``X`` and densifies one mini-batch at a time, so memory
+    is the sparse data's plus one dense batch: what vecnn.sklearn's estimators hand
+    ``fit`` for sparse input (scikit-learn's layout, examples as rows). The rows are kept
+    in CSR, so a mini-batch is a gather of rows.
+    """
+
+    ndim = 2
+
+    def __init__(self, rows: Any) -> None:
+        if not _is_sparse(rows) or len(rows.shape) != 2:
+            raise TypeError(f"SparseColumns takes a 2-D SciPy sparse matrix; got {type(rows)}")
+        self.rows = rows.tocsr()
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``X``'s shape, ``(n[0], m)``."""
+        m, n0 = self.rows.shape
+        return n0, m
+
+    @property
+    def dtype(self) -> Any:
+        return self.rows.dtype
+
+    def astype(self, dtype: Any, copy: bool = False) -> SparseColumns:
+        return SparseColumns(self.rows.astype(dtype, copy=copy))
+
+    def dense_rows(self, index: Array | None = None) -> Array:
+        """The examples ``index`` (all when None) as C-ordered dense rows ``(m_b, n[0])``:
+        their transpose is ``X_b (n[0], m_b)``."""
+        return (self.rows if index is None else self.rows[index]).toarray()
+
+    def subset(self, index: Array) -> SparseColumns:
+        """The examples ``index``, still sparse."""
+        return SparseColumns(self.rows[index])
+
+
+def check_X(
+    X: Any,
+    n_features: int | None = None,
+    dtype: Any = None,
+    name: str = "X",
+    sparse: bool = False,
+) -> Array:
     """``X`` as a finite float array ``(n[0], m)``, examples as columns.
 
-    ``dtype`` is the network's; float32 input stays float32 when it is None.
+    ``dtype`` is the network's; float32 input stays float32 when it is None. With
+    ``sparse`` (fit alone), a ``SparseColumns`` is accepted and checked, and stays sparse.
     """
-    array = _as_numeric(X, name)
+    array = X if sparse and isinstance(X, SparseColumns) else _as_numeric(X, name)
     if array.ndim != 2:
         raise ValueError(
             f"Expected 2D array, got {array.ndim}D array instead: {name} must be (n[0], m) with "
@@ -119,7 +177,7 @@ def check_X(X: Any, n_features: int | None = None, dtype: Any = None, name: str 
             array = array.astype(dtype, copy=False)
     elif array.dtype not in (xp.dtype(xp.float32), xp.dtype(xp.float64)):
         array = array.astype(xp.float64)
-    check_finite(array, name)
+    check_finite(array.rows.data if isinstance(array, SparseColumns) else array, name)
     return array
 
 

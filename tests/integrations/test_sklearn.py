@@ -105,7 +105,8 @@ def expected_failed_checks(estimator):
         ):
             failures[check] = CLASS_WEIGHT_MULTILABEL
     if params.get("batch_norm") or params.get("dropout"):
-        failures["check_sample_weight_equivalence_on_dense_data"] = NOT_REPETITION
+        for data in ("dense", "sparse"):
+            failures[f"check_sample_weight_equivalence_on_{data}_data"] = NOT_REPETITION
     if params.get("threshold", 0.5) != 0.5:
         failures["check_classifiers_train"] = THRESHOLD
     return failures

@@ -24,9 +24,9 @@ from vecnn.autodiff.mode import no_grad
 from vecnn.backend import Array, dtype_name, errstate, to_device, xp
 from vecnn.backend.host import xp as host_xp
 from vecnn.data import (
+    SparseColumns,
     Task,
     check_sample_weight,
-    check_X,
     encode_targets,
     minibatches,
     split_validation,
@@ -218,6 +218,10 @@ def fit(
 
     This function is ``Network.fit`` (the network is ``self`` there).
 
+    - ``X``: an array ``(n[0], m)``, or a ``vecnn.data.SparseColumns`` (the examples as the
+      rows of a SciPy sparse matrix), densified one mini-batch at a time; a plain sparse
+      matrix is refused.
+
     - ``Y``: labels of length ``m`` (any values: strings too) or an indicator/one-hot
       matrix ``(n[L], m)`` for classification; ``(n[L], m)`` or ``(m,)`` for regression.
     - ``loss``: ``"binary_cross_entropy"`` (sigmoid outputs: binary, one-vs-rest,
@@ -268,7 +272,9 @@ def fit(
     if classes is None and network._task in ("binary", "multiclass"):
         classes = network.classes_
     loss_fn = get_loss(loss, network.output_activation)
-    X = network.check_X(X)  # a network made with Dense(n_out) first is built here
+    X = network.check_X(X, sparse=True)  # a network made with Dense(n_out) first is built here
+    if isinstance(X, SparseColumns) and distributed is not None:
+        raise ValueError("distributed training takes dense X: SparseColumns is for one process")
     m = X.shape[1]
     targets = encode_targets(Y, m, network.n_outputs, loss_fn.name, classes)
     weights = check_sample_weight(sample_weight, m)
@@ -358,37 +364,52 @@ class Examples:
     ``Y (n[L], m)``: a mini-batch is a gather of rows, and its transposed view is the
     ``(n, m_b)`` matrix of the notation, with no further copy. ``weights (m,)`` or None.
     Made on the host from NumPy arrays; ``on_device()`` moves them, once per ``fit``.
+    A sparse ``X`` (``SparseColumns``) stays sparse on the host in ``X_rows``: each
+    mini-batch is densified and moved when it is taken.
     """
 
-    def __init__(self, X: Array, Y: Array, weights: Array | None, dtype: Any) -> None:
-        self.X_rows = host_xp.ascontiguousarray(X.T, dtype=dtype)
+    def __init__(self, X: Array | SparseColumns, Y: Array, weights: Array | None, dtype: Any):
+        if isinstance(X, SparseColumns):
+            self.X_rows: Any = X.astype(dtype)
+        else:
+            self.X_rows = host_xp.ascontiguousarray(X.T, dtype=dtype)
         self.Y_rows = host_xp.ascontiguousarray(Y.T, dtype=dtype)
         self.weights = weights
+
+    @property
+    def sparse(self) -> bool:
+        return isinstance(self.X_rows, SparseColumns)
 
     def on_device(self) -> Examples:
         """The same examples as arrays of the backend, on its device."""
         moved = copy.copy(self)
-        moved.X_rows, moved.Y_rows = to_device(self.X_rows), to_device(self.Y_rows)
+        if not self.sparse:
+            moved.X_rows = to_device(self.X_rows)
+        moved.Y_rows = to_device(self.Y_rows)
         if self.weights is not None:
-            moved.weights = to_device(self.weights.astype(self.X_rows.dtype, copy=False))
+            moved.weights = to_device(self.weights.astype(self.Y_rows.dtype, copy=False))
         return moved
 
     @property
     def m(self) -> int:
-        return self.X_rows.shape[0]
+        return self.Y_rows.shape[0]
 
     def columns(self, index: Array | None = None) -> tuple[Array, Array, Array | None]:
         """``(X, Y, s)`` of the examples ``index`` (all when None) as ``(n, m_b)`` columns."""
+        X_b = to_device(self.X_rows.dense_rows(index)).T if self.sparse else None
         if index is None:
-            return self.X_rows.T, self.Y_rows.T, self.weights
+            return self.X_rows.T if X_b is None else X_b, self.Y_rows.T, self.weights
         index = to_device(index)
         s = None if self.weights is None else xp.take(self.weights, index, axis=0)
-        return xp.take(self.X_rows, index, axis=0).T, xp.take(self.Y_rows, index, axis=0).T, s
+        if X_b is None:
+            X_b = xp.take(self.X_rows, index, axis=0).T
+        return X_b, xp.take(self.Y_rows, index, axis=0).T, s
 
     def subset(self, index: Array) -> Examples:
         """The examples ``index``, on the host (before the data cross to the device)."""
         s = None if self.weights is None else self.weights[index]
-        return Examples(self.X_rows[index].T, self.Y_rows[index].T, s, self.X_rows.dtype)
+        X = self.X_rows.subset(index) if self.sparse else self.X_rows[index].T
+        return Examples(X, self.Y_rows[index].T, s, self.Y_rows.dtype)
 
 
 def _validation_examples(
@@ -400,7 +421,7 @@ def _validation_examples(
             "validation_data must be a pair (X_val, Y_val) or a triple (X_val, Y_val, s_val)"
         )
     X_val, Y_val, *s_val = validation_data
-    X_val = check_X(X_val, network.n_features, dtype=dtype_name(network.dtype), name="X_val")
+    X_val = network.check_X(X_val, name="X_val", sparse=True)
     m_val = X_val.shape[1]
     Y_val = encode_targets(Y_val, m_val, network.n_outputs, loss.name, classes).matrix
     weights = check_sample_weight(s_val[0], m_val, "s_val") if s_val else None
@@ -614,14 +635,34 @@ class TrainingRun:
         X_val, Y_val, s_val = self.validation.columns()
         X_val, Y_val = X_val[:, columns], Y_val[:, columns]
         s_val = None if s_val is None else s_val[columns]
-        m = X_val.shape[1]
-        weight = m if s_val is None else float(s_val.sum())
+        sums = self.evaluation_sums(X_val, Y_val, s_val)
+        return self.logs_of_sums(*self.parallel.reduce_sums(*sums))
+
+    def validation_logs(self) -> dict[str, float]:
+        """``loss`` and ``accuracy`` on the validation data: sparse data one batch at a
+        time (their sums added up), data-parallel by the ranks, else in one pass."""
+        if self.parallel is not None:
+            return self.reduced_validation()
+        if not self.validation.sparse:
+            X_val, Y_val, s_val = self.validation.columns()
+            return evaluate_arrays(self.network, self.loss, X_val, Y_val, self.task, s_val)
+        sums = [0.0, 0, 0.0, 0]
+        for index in minibatches(self.validation.m, self.batch_size, self.rng, shuffle=False):
+            part = self.evaluation_sums(*self.validation.columns(index))
+            sums = [total + value for total, value in zip(sums, part, strict=True)]
+        return self.logs_of_sums(*sums)
+
+    def evaluation_sums(self, X: Array, Y: Array, s: Array | None) -> list[float]:
+        """``[Σ s_i L_i, correct, Σ s_i, m]`` on the columns ``X``, ``Y``: what the batches
+        of sparse validation data, or the ranks, add up (``s_i = 1`` without weights)."""
+        m = X.shape[1]
+        weight = m if s is None else float(xp.sum(s))
         part = {"loss": 0.0, "accuracy": 0.0}
         if weight:
-            part.update(evaluate_arrays(self.network, self.loss, X_val, Y_val, self.task, s_val))
-        cost, correct, weight, m = self.parallel.reduce_sums(
-            part["loss"] * weight, round(part["accuracy"] * m), weight, m
-        )
+            part.update(evaluate_arrays(self.network, self.loss, X, Y, self.task, s))
+        return [part["loss"] * weight, round(part["accuracy"] * m), weight, m]
+
+    def logs_of_sums(self, cost: float, correct: float, weight: float, m: int) -> dict[str, float]:
         logs = {"loss": cost / weight}
         if self.task != "regression":
             logs["accuracy"] = correct / m
@@ -633,12 +674,8 @@ class TrainingRun:
         logs = {"loss": float(totals.cost) / totals.examples}  # the epoch's reads
         if self.task != "regression":
             logs["accuracy"] = int(totals.correct) / totals.examples
-        if self.validation is not None and self.parallel is not None:
-            logs.update({f"val_{key}": value for key, value in self.reduced_validation().items()})
-        elif self.validation is not None:
-            X_val, Y_val, s_val = self.validation.columns()
-            val = evaluate_arrays(self.network, self.loss, X_val, Y_val, self.task, s_val)
-            logs.update({f"val_{key}": value for key, value in val.items()})
+        if self.validation is not None:
+            logs.update({f"val_{key}": value for key, value in self.validation_logs().items()})
         logs["lr"] = self.optimizer.lr
         logs["time"] = time.perf_counter() - started
         if self.scheduler is not None:

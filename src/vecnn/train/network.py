@@ -94,10 +94,11 @@ class Network(Sequential):
     # ---------------------------------------------------------------- training
     fit = fit  # train.fit.fit, whose first parameter is the network: the method itself
 
-    def check_X(self, X: ArrayLike, name: str = "X") -> Array:
-        """``X`` as finite floats ``(n[0], m)`` in the network's dtype (``data.check_X``);
-        the first ``X`` also gives ``n[0]`` to a network made with ``Dense(n_out)`` first."""
-        X = check_X(X, self.sizes[0], dtype=dtype_name(self.dtype), name=name)
+    def check_X(self, X: ArrayLike, name: str = "X", sparse: bool = False) -> Array:
+        """``X`` as finite floats ``(n[0], m)`` in the network's dtype (``data.check_X``;
+        ``sparse``: a ``SparseColumns`` too, which fit alone takes); the first ``X`` also
+        gives ``n[0]`` to a network made with ``Dense(n_out)`` first."""
+        X = check_X(X, self.sizes[0], dtype=dtype_name(self.dtype), name=name, sparse=sparse)
         if not self.built:
             self.build(X.shape[0])
         return X

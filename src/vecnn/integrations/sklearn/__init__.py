@@ -3,7 +3,11 @@
 Here ``X`` is ``(n_samples, n_features)``, one example per ROW, as in every scikit-learn
 estimator. The adapter validates it with scikit-learn's ``validate_data`` and hands vecnn
 ``X.T``, a view with one example per column, ``(n[0], m)`` in the notation: the one
-transposition, and no copy. Outputs come back as rows.
+transposition, and no copy. Outputs come back as rows. A sparse ``X`` (CSR, CSC, or any
+SciPy sparse matrix or array) goes to ``fit`` as a ``vecnn.data.SparseColumns`` and is
+densified one mini-batch at a time (predictions too), as scikit-learn's MLP accepts it:
+``make_pipeline(OneHotEncoder(), MLPClassifier())`` works, in the memory of the sparse data
+plus a dense batch, with the numbers of the densified data.
 
 The parameters are scikit-learn's ``MLPClassifier``/``MLPRegressor`` where the meaning is
 the same (``hidden_layer_sizes``, ``activation``, ``solver``, ``alpha``, ``batch_size``,

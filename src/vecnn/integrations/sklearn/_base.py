@@ -7,7 +7,6 @@ import warnings
 from numbers import Integral
 from typing import Any, NamedTuple
 
-from vecnn.autodiff.mode import no_grad
 from vecnn.backend.host import Array, xp
 from vecnn.data import check_sample_weight
 from vecnn.integrations.sklearn._checks import (
@@ -28,11 +27,17 @@ from vecnn.integrations.sklearn._compat import (
     check_is_fitted,
     check_random_state,
     column_or_1d,
+    issparse,
     train_test_split,
     validate_data,
 )
 from vecnn.integrations.sklearn._pickling import _freeze, _thaw
-from vecnn.integrations.sklearn._stopping import HeldOut, StoppingRule
+from vecnn.integrations.sklearn._stopping import (
+    HeldOut,
+    StoppingRule,
+    as_columns,
+    logits_of_rows,
+)
 from vecnn.losses import Loss
 from vecnn.nn import Activation, BatchNorm, Dense, Dropout
 from vecnn.nn.layer import Generator, Layer
@@ -48,6 +53,9 @@ class Architecture(NamedTuple):
     dropout: float
     batch_norm: bool
 
+
+# Sparse X is accepted in these formats (others are converted to CSR), as scikit-learn's MLP.
+_SPARSE = ("csr", "csc")
 
 # The output activation as scikit-learn's ``out_activation_`` names it.
 _OUT_NAMES = {"softmax": "softmax", "sigmoid": "logistic", "linear": "identity"}
@@ -204,11 +212,14 @@ class _VecnnMLP(BaseEstimator):
             self,
             X,
             y,
+            accept_sparse=_SPARSE,
             dtype=_FLOATS,
             multi_output=True,
             y_numeric=not self._is_classifier,
             reset=first,
         )
+        if issparse(X):
+            X = X.tocsr()  # a mini-batch (and the validation split) is a gather of rows
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         mode = "new" if first else ("subset" if incremental else "same")
@@ -252,7 +263,7 @@ class _VecnnMLP(BaseEstimator):
         except (TypeError, ValueError):
             raise ValueError("validation_data must be a pair (X_val, y_val)") from None
         X_val, y_val = validate_data(
-            self, X_val, y_val, dtype=_FLOATS, multi_output=True, reset=False
+            self, X_val, y_val, accept_sparse=_SPARSE, dtype=_FLOATS, multi_output=True, reset=False
         )
         if y_val.ndim == 2 and y_val.shape[1] == 1:
             y_val = column_or_1d(y_val, warn=True)
@@ -278,6 +289,7 @@ class _VecnnMLP(BaseEstimator):
         return train, HeldOut(X[val], Y[val], y[val], None if weights is None else weights[val])
 
     def _batch_size(self, m: int) -> int:
+        """The mini-batch size: ``min(200, m)`` for ``"auto"``, as scikit-learn's MLP."""
         if isinstance(self.batch_size, str):
             return min(200, m)
         if self.batch_size > m:
@@ -308,13 +320,13 @@ class _VecnnMLP(BaseEstimator):
         validation = None
         if held_out is not None:
             w = held_out.w if held_out.w is not None and held_out.w.any() else None
-            validation = (held_out.X.T, held_out.Y.T, w)
+            validation = (as_columns(held_out.X), held_out.Y.T, w)
         if not incremental:
             self.n_iter_ = 0
         earlier = network.history_
         try:
             network.fit(
-                X.T,
+                as_columns(X),
                 Y.T,
                 loss=self._loss,
                 optimizer=network.optimizer_,
@@ -356,15 +368,12 @@ class _VecnnMLP(BaseEstimator):
     def _logits(self, X: Any) -> Array:
         """``Z[L] (n[L], m)`` for ``X (m, n[0])`` after the checks, in inference mode."""
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, dtype=_FLOATS, reset=False)
-        network = self.network_
-        was_training = network.training
-        network.eval()
-        try:
-            with no_grad():
-                return network.logits(X.T).data
-        finally:
-            network.train(was_training)
+        X = validate_data(self, X, accept_sparse=_SPARSE, dtype=_FLOATS, reset=False)
+        return logits_of_rows(self.network_, X, self._prediction_rows())
+
+    def _prediction_rows(self) -> int:
+        """How many rows of a sparse ``X`` are densified at a time: a training batch."""
+        return 200 if isinstance(self.batch_size, str) else int(self.batch_size)
 
     # ------------------------------------------------------------- fitted views
     @property
@@ -396,5 +405,5 @@ class _VecnnMLP(BaseEstimator):
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags

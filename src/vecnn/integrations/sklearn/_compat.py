@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 try:
+    from scipy.sparse import issparse  # scikit-learn depends on SciPy
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import accuracy_score, r2_score
@@ -36,6 +37,7 @@ __all__ = [
     "check_is_fitted",
     "check_random_state",
     "column_or_1d",
+    "issparse",
     "r2_score",
     "train_test_split",
     "type_of_target",

@@ -8,13 +8,40 @@ from typing import Any
 
 from vecnn.autodiff.mode import no_grad
 from vecnn.backend.host import Array, xp
+from vecnn.data import SparseColumns, minibatches
+from vecnn.integrations.sklearn._compat import issparse
 from vecnn.train import Callback, Network
+
+
+def as_columns(X: Any) -> Any:
+    """Rows ``X (m, n[0])`` as vecnn's ``X (n[0], m)``: the view ``X.T``, or for a sparse
+    matrix a ``SparseColumns``, which ``fit`` densifies one mini-batch at a time."""
+    return SparseColumns(X) if issparse(X) else X.T
+
+
+def logits_of_rows(network: Network, X: Any, batch_rows: int) -> Array:
+    """``Z[L] (n[L], m)`` for rows ``X (m, n[0])`` in inference mode: in one pass, or for a
+    sparse ``X`` ``batch_rows`` rows at a time (each densified)."""
+    was_training = network.training
+    network.eval()
+    try:
+        with no_grad():
+            if not issparse(X):
+                return network.logits(X.T).data
+            columns = SparseColumns(X)
+            parts = [
+                network.logits(columns.dense_rows(index).T).data
+                for index in minibatches(X.shape[0], batch_rows, None, shuffle=False)
+            ]
+            return xp.concatenate(parts, axis=1)
+    finally:
+        network.train(was_training)
 
 
 @dataclass
 class HeldOut:
-    """The validation examples as rows: ``X (m, n[0])``, ``Y (m, n[L])``, the labels or
-    targets ``y`` and their weights ``w`` (or None)."""
+    """The validation examples as rows: ``X (m, n[0])`` (dense or sparse), ``Y (m, n[L])``,
+    the labels or targets ``y`` and their weights ``w`` (or None)."""
 
     X: Array
     Y: Array
@@ -67,13 +94,8 @@ class StoppingRule(Callback):
 
     def _update_best_score(self, network: Network) -> None:
         est, held_out = self.estimator, self.held_out
-        was_training = network.training
-        network.eval()
-        try:
-            with no_grad():
-                predicted = est._predict_from_logits(network.logits(held_out.X.T).data)
-        finally:
-            network.train(was_training)
+        Z = logits_of_rows(network, held_out.X, est._prediction_rows())
+        predicted = est._predict_from_logits(Z)
         if xp.issubdtype(predicted.dtype, xp.floating) and not xp.isfinite(predicted).all():
             score = math.nan
         else:
