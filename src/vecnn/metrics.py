@@ -356,7 +356,7 @@ def precision_score(
     pos_label: Any = 1,
     average: Average = "binary",
     zero_division: float | str = 0.0,
-) -> Any:
+) -> float | Array:
     """Precision ``tp / (tp + fp)``: of the examples predicted as a class, the fraction that is.
 
     Shapes, ``average`` and ``zero_division`` as in ``precision_recall_fscore_support``:
@@ -380,7 +380,7 @@ def recall_score(
     pos_label: Any = 1,
     average: Average = "binary",
     zero_division: float | str = 0.0,
-) -> Any:
+) -> float | Array:
     """Recall ``tp / (tp + fn)``: of the examples of a class, the fraction predicted as it.
 
     Shapes, ``average`` and ``zero_division`` as in ``precision_recall_fscore_support``:
@@ -405,7 +405,7 @@ def fbeta_score(
     pos_label: Any = 1,
     average: Average = "binary",
     zero_division: float | str = 0.0,
-) -> Any:
+) -> float | Array:
     """``F_β = (1+β²) tp / ((1+β²) tp + β² fn + fp)``, recall weighted β times precision.
 
     Shapes, ``average`` and ``zero_division`` as in ``precision_recall_fscore_support``:
@@ -430,7 +430,7 @@ def f1_score(
     pos_label: Any = 1,
     average: Average = "binary",
     zero_division: float | str = 0.0,
-) -> Any:
+) -> float | Array:
     """``F1 = 2 tp / (2 tp + fp + fn)``, the harmonic mean of precision and recall.
 
     Shapes, ``average`` and ``zero_division`` as in ``precision_recall_fscore_support``:

@@ -50,7 +50,8 @@ import numbers
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from vecnn._version import __version__
 from vecnn.backend.host import Array, xp
@@ -58,6 +59,9 @@ from vecnn.io import atomic_write_bytes, read
 from vecnn.nn import Layer, Sequential
 from vecnn.preprocessing import CategoricalFeature, NumericFeature, Preprocessor
 from vecnn.train.network import Network
+
+if TYPE_CHECKING:  # onnx stays an optional import, made only when exporting
+    from onnx import ModelProto, ValueInfoProto
 
 DEFAULT_OPSET = 17
 """The opset written when none is asked for (onnxruntime ≥ 1.13 runs it)."""
@@ -83,7 +87,7 @@ _ACTIVATION_OPS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def _require_onnx() -> Any:
+def _require_onnx() -> ModuleType:
     try:
         import onnx
         import onnx.checker
@@ -217,7 +221,7 @@ def _add_preprocessing(source: _Source, preprocessing: Preprocessor) -> None:
 class _Graph:
     """Nodes and initializers, with unique names: the builder ``Layer.onnx_nodes`` gets."""
 
-    def __init__(self, onnx: Any, dtype: Any) -> None:
+    def __init__(self, onnx: ModuleType, dtype: xp.dtype) -> None:
         self.onnx, self.helper = onnx, onnx.helper
         self.dtype = xp.dtype(dtype)
         self.elem = onnx.helper.np_dtype_to_tensor_dtype(self.dtype)
@@ -264,7 +268,7 @@ class _Graph:
         return self.node(op, [Z], output, **attributes)
 
 
-def _check_dtypes(network: Sequential) -> Any:
+def _check_dtypes(network: Sequential) -> xp.dtype:
     dtype = network.dtype
     for position, layer in enumerate(network.layers, start=1):
         arrays = [t.data for t in layer.params.values()] + list(layer.buffer_arrays.values())
@@ -347,7 +351,7 @@ def _head(graph: _Graph, source: _Source, A: str) -> list[Any]:
     helper, n = graph.helper, source.network.n_outputs
     task, int64 = source.task, graph.onnx.TensorProto.INT64
 
-    def output(name: str, elem: int, shape: list[Any]) -> Any:
+    def output(name: str, elem: int, shape: list[str | int]) -> ValueInfoProto:
         return helper.make_tensor_value_info(name, elem, shape)
 
     if task is None:
@@ -400,7 +404,7 @@ def _head(graph: _Graph, source: _Source, A: str) -> list[Any]:
     ]
 
 
-def _check_opset(onnx: Any, opset: Any) -> int:
+def _check_opset(onnx: ModuleType, opset: int | None) -> int:
     newest = onnx.defs.onnx_opset_version()
     if opset is None:
         return min(DEFAULT_OPSET, newest)
@@ -415,7 +419,7 @@ def _check_opset(onnx: Any, opset: Any) -> int:
 
 
 # --------------------------------------------------------------------------- public API
-def to_onnx(model: Any, opset: int | None = None) -> Any:
+def to_onnx(model: Any, opset: int | None = None) -> ModelProto:
     """The ``onnx.ModelProto`` of ``model`` (see ``export``), checked, not written."""
     onnx = _require_onnx()
     opset = _check_opset(onnx, opset)
@@ -482,7 +486,7 @@ def export(model: Any, path: str | os.PathLike[str], opset: int | None = None) -
     return atomic_write_bytes(path, proto.SerializeToString())
 
 
-def describe(model: Any) -> str:
+def describe(model: ModelProto | str | os.PathLike[str]) -> str:
     """The inputs and outputs of an ONNX model (a ``ModelProto`` or a path), one a line."""
     onnx = _require_onnx()
     if not hasattr(model, "graph"):
