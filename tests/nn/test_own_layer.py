@@ -4,6 +4,8 @@ load) and the ONNX export, without any change to those modules."""
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 import pytest
 from layer_contract import check_layer
@@ -116,6 +118,22 @@ def test_the_model_file_refuses_a_key_the_layer_does_not_take(scale_registered, 
         ModelFormatError, match=r"layer 2 \(Scale\): config key 'm'.*takes n, dtype"
     ):
         vecnn.load(tmp_path / "bad.vecnn")
+
+
+def test_the_model_file_checks_the_values_its_config_declares(scale_registered, tmp_path):
+    """``Scale.state_shapes`` tells the header's check how much a config asks for, before
+    anything is allocated: a doctored ``n`` of 10⁸ is refused, not made."""
+    path = tmp_path / "scale.vecnn"
+    vecnn.save(_network(), path)
+    data = path.read_bytes()
+    length = struct.unpack("<Q", data[12:20])[0]
+    header = data[20 : 20 + length].replace(b'"n":4,', b'"n":100000000,', 1)
+    doctored = data[:12] + struct.pack("<Q", len(header)) + header + data[20 + length :]
+    (tmp_path / "huge.vecnn").write_bytes(doctored)
+    with pytest.raises(
+        ModelFormatError, match="declares 100000021 parameter values but the file stores 25"
+    ):
+        vecnn.load(tmp_path / "huge.vecnn")
 
 
 def test_without_registration_a_file_cannot_make_it(tmp_path):
