@@ -752,7 +752,7 @@ def test_a21_no_fallback_parser_when_the_safe_one_fails(valid, monkeypatch):
     def failing_parser(raw, shown):
         raise ModelFormatError("forced failure", shown)
 
-    monkeypatch.setattr(vio.reader, "_parse_header", failing_parser)  # where read finds it
+    monkeypatch.setattr(vio.format, "_parse_header", failing_parser)  # where read finds it
     for module, name in [
         (pickle, "load"),
         (pickle, "loads"),

@@ -27,7 +27,7 @@ import pytest
 
 import vecnn
 import vecnn.cli.predict
-import vecnn.io.atomic
+import vecnn.io.files
 from vecnn import Network, Tensor, ops
 from vecnn.cli import main
 from vecnn.nn import Activation, BatchNorm, Dense
@@ -626,7 +626,7 @@ def test_77_an_interrupt_inside_a_checkpoint_save_leaves_the_previous_one(
             raise KeyboardInterrupt
         real_fsync(fd)
 
-    monkeypatch.setattr(vecnn.io.atomic.os, "fsync", fsync)
+    monkeypatch.setattr(vecnn.io.files.os, "fsync", fsync)
     code, _, err = _checkpoint_run(capsys, data, out)
     monkeypatch.undo()
     assert code == 130

@@ -8,10 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from vecnn.io.format import _is_int
-from vecnn.io.reader import ModelFile, read
-from vecnn.io.rng import rng_state
-from vecnn.io.writer import save
+from vecnn.io.format import ModelFile, read, rng_state, save
 from vecnn.optim import Optimizer
 from vecnn.train.network import Network
 
@@ -32,9 +29,9 @@ def save_checkpoint(
     ``training_state`` becomes ``{"epoch": epoch, "step": step, "rng": …, **extra}`` where
     ``rng`` is ``rng_state(network.rng)`` (shuffling and dropout draw from it).
     """
-    if not _is_int(epoch) or epoch < 0:
+    if type(epoch) is not int or epoch < 0:
         raise ValueError(f"epoch must be a non-negative integer; got {epoch!r}")
-    if step is not None and (not _is_int(step) or step < 0):
+    if step is not None and (type(step) is not int or step < 0):
         raise ValueError(f"step must be None or a non-negative integer; got {step!r}")
     state: dict[str, Any] = {"epoch": epoch, "step": step, "rng": rng_state(network.rng)}
     for key, value in (extra or {}).items():
