@@ -22,15 +22,19 @@ points at a missing plot.
 The plots use Matplotlib's object-oriented interface (``Figure`` and ``FigureCanvasAgg``):
 ``pyplot`` is never imported and the backend and ``rcParams`` are never changed, so the
 caller's Matplotlib state is as it was.
+
+Modules (each imports only the public names of those above it): ``plots``, the figures
+and what a report takes (``DecisionRegions``, the limits); ``page``, ``write_report`` and
+the page; ``sweep``, ``vecnn tune``'s report in the same style.
 """
 
 from __future__ import annotations
 
-from vecnn.report.spec import GRID_POINTS as GRID_POINTS
-from vecnn.report.spec import HISTORY_ROWS as HISTORY_ROWS
-from vecnn.report.spec import MAX_PANELS as MAX_PANELS
-from vecnn.report.spec import MAX_SCATTER as MAX_SCATTER
-from vecnn.report.spec import TASKS, DecisionRegions
-from vecnn.report.write import write_report
+from vecnn.report.page import write_report
+from vecnn.report.plots import GRID_POINTS as GRID_POINTS
+from vecnn.report.plots import HISTORY_ROWS as HISTORY_ROWS
+from vecnn.report.plots import MAX_PANELS as MAX_PANELS
+from vecnn.report.plots import MAX_SCATTER as MAX_SCATTER
+from vecnn.report.plots import TASKS, DecisionRegions
 
 __all__ = ["TASKS", "DecisionRegions", "write_report"]

@@ -1,10 +1,13 @@
-"""The report's figures as PNG bytes, drawn with Matplotlib's object API (no ``pyplot``)."""
+"""The report's figures as PNG bytes, drawn with Matplotlib's object API (no ``pyplot``),
+and what a report takes and the limits it draws within: the tasks, the sizes,
+``DecisionRegions``."""
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from matplotlib import colormaps
@@ -14,17 +17,53 @@ from matplotlib.figure import Figure
 
 from vecnn.backend import to_numpy
 from vecnn.backend.host import Array, xp
+from vecnn.data import TASKS as TASKS  # the values ``write_report``'s ``task`` takes
 from vecnn.errors import ShapeError
 from vecnn.metrics import confusion_matrix, r2_score
-from vecnn.report.spec import GRID_POINTS, MAX_PANELS, MAX_SCATTER, DecisionRegions
 
-_DPI = 100
+# ----------------------------------------------------------------------------
+# What a report takes and the limits it draws within: the tasks, the sizes, ``DecisionRegions``.
+
+HISTORY_ROWS = 50
+"""The most epochs the page's history table shows (the last ones)."""
+
+GRID_POINTS = 200
+"""The decision-region grid has at most this many points along each feature."""
+
+MAX_SCATTER = 10_000
+"""The most points one scatter plot draws; larger sets are thinned evenly."""
+
+MAX_PANELS = 16
+"""The most outputs ``predicted.png`` draws a panel for."""
+
+SKIPPED_SERIES = ("lr", "time")
+
+
+@dataclass
+class DecisionRegions:
+    """What ``decision.png`` needs: two features, the points, and a predictor over the plane.
+
+    ``X``: ``(2, m)`` points in the features' original units (examples are columns).
+    ``labels``: their ``m`` true labels (any values: ints, strings, …; numbers for
+    regression). ``predict``: ``(2, k)`` grid points to their ``k`` predicted labels.
+    """
+
+    feature_names: tuple[str, str]
+    X: Array
+    labels: Array
+    predict: Callable[[Array], Array]
+
+
+# ----------------------------------------------------------------------------
+# The report's figures as PNG bytes, drawn with Matplotlib's object API (no ``pyplot``).
+
+DPI = 100
 _TRAIN_COLOR, _VAL_COLOR = "#1f77b4", "#ff7f0e"
-_CLASS_COLORS = tuple(colormaps["tab10"].colors) + tuple(colormaps["tab20"].colors[1::2])
+CLASS_COLORS = tuple(colormaps["tab10"].colors) + tuple(colormaps["tab20"].colors[1::2])
 """Twenty distinct colours: tab10, then its lighter partners from tab20."""
 
 
-def _text(value: Any, limit: int = 40) -> str:
+def short_text(value: Any, limit: int = 40) -> str:
     """A caller's string for Matplotlib: ``$`` kept literal (no mathtext), long ones cut."""
     text = str(value)
     if len(text) > limit:
@@ -32,7 +71,7 @@ def _text(value: Any, limit: int = 40) -> str:
     return text.replace("$", r"\$")
 
 
-def _render(figure: Figure) -> bytes:
+def render_png(figure: Figure) -> bytes:
     """The figure as PNG bytes, rendered in memory; the figure is cleared afterwards."""
     buffer = io.BytesIO()
     try:
@@ -42,7 +81,7 @@ def _render(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _grid(count: int) -> tuple[int, int]:
+def panel_grid(count: int) -> tuple[int, int]:
     columns = min(count, 3)
     return math.ceil(count / columns), columns
 
@@ -61,7 +100,7 @@ def _plot_series(axes: Any, values: list[float], label: str, color: str) -> None
     # Markers on every point when there are few epochs (so that one epoch shows); otherwise
     # only on finite values with NaN on both sides, which a line alone would not draw.
     few = y.shape[0] <= 30
-    axes.plot(x, y, label=_text(label), color=color, marker="o" if few else None, markersize=4)
+    axes.plot(x, y, label=short_text(label), color=color, marker="o" if few else None, markersize=4)
     if not few:
         padded = xp.concatenate([[False], finite, [False]])
         isolated = finite & ~padded[:-2] & ~padded[2:]
@@ -72,7 +111,7 @@ def _plot_series(axes: Any, values: list[float], label: str, color: str) -> None
 
 
 def _epoch_axes(axes: Any, title: str, length: int) -> None:
-    axes.set_title(_text(title, 60))
+    axes.set_title(short_text(title, 60))
     axes.set_xlabel("epoch")
     axes.grid(True, alpha=0.3)
     axes.xaxis.get_major_locator().set_params(integer=True)
@@ -81,8 +120,8 @@ def _epoch_axes(axes: Any, title: str, length: int) -> None:
     axes.legend(loc="best", fontsize="small")
 
 
-def _loss_png(loss: dict[str, list[float]]) -> bytes:
-    figure = Figure(figsize=(6.4, 4.0), dpi=_DPI, layout="constrained")
+def loss_png(loss: dict[str, list[float]]) -> bytes:
+    figure = Figure(figsize=(6.4, 4.0), dpi=DPI, layout="constrained")
     axes = figure.add_subplot()
     colors = {"loss": _TRAIN_COLOR, "val_loss": _VAL_COLOR}
     labels = {"loss": "training loss", "val_loss": "validation loss"}
@@ -90,10 +129,10 @@ def _loss_png(loss: dict[str, list[float]]) -> bytes:
         _plot_series(axes, values, labels[key], colors[key])
     axes.set_ylabel("loss")
     _epoch_axes(axes, "Loss per epoch", max(len(v) for v in loss.values()))
-    return _render(figure)
+    return render_png(figure)
 
 
-def _metric_groups(series: dict[str, list[float]]) -> dict[str, dict[str, list[float]]]:
+def metric_groups(series: dict[str, list[float]]) -> dict[str, dict[str, list[float]]]:
     """``{"accuracy": {"accuracy": [...], "val_accuracy": [...]}, ...}`` in first-seen order."""
     groups: dict[str, dict[str, list[float]]] = {}
     for key, values in series.items():
@@ -102,19 +141,19 @@ def _metric_groups(series: dict[str, list[float]]) -> dict[str, dict[str, list[f
     return groups
 
 
-def _metrics_png(series: dict[str, list[float]]) -> bytes:
-    groups = _metric_groups(series)
-    rows, columns = _grid(len(groups))
-    figure = Figure(figsize=(5.2 * columns, 3.6 * rows), dpi=_DPI, layout="constrained")
+def metrics_png(series: dict[str, list[float]]) -> bytes:
+    groups = metric_groups(series)
+    rows, columns = panel_grid(len(groups))
+    figure = Figure(figsize=(5.2 * columns, 3.6 * rows), dpi=DPI, layout="constrained")
     for position, (base, members) in enumerate(groups.items(), start=1):
         axes = figure.add_subplot(rows, columns, position)
         for key, values in members.items():
             validation = key.startswith("val_") and key != base
             label = f"validation {base}" if validation else f"training {base}"
             _plot_series(axes, values, label, _VAL_COLOR if validation else _TRAIN_COLOR)
-        axes.set_ylabel(_text(base))
+        axes.set_ylabel(short_text(base))
         _epoch_axes(axes, f"{base} per epoch", max(len(v) for v in members.values()))
-    return _render(figure)
+    return render_png(figure)
 
 
 def _class_list(classes: Sequence[Any] | None, *arrays: Array) -> list[Any]:
@@ -134,17 +173,17 @@ def _class_list(classes: Sequence[Any] | None, *arrays: Array) -> list[Any]:
     return ordered
 
 
-def _confusion_png(true: Array, pred: Array, classes: Sequence[Any] | None) -> bytes:
+def confusion_png(true: Array, pred: Array, classes: Sequence[Any] | None) -> bytes:
     names = _class_list(classes, true, pred) if classes is None else list(classes)
     counts = to_numpy(confusion_matrix(true, pred, labels=xp.asarray(names)))
     k = len(names)
     side = min(max(4.8, 0.55 * k + 2.5), 20.0)
-    figure = Figure(figsize=(side + 1.0, side), dpi=_DPI, layout="constrained")
+    figure = Figure(figsize=(side + 1.0, side), dpi=DPI, layout="constrained")
     axes = figure.add_subplot()
     image = axes.imshow(counts, cmap="Blues", interpolation="nearest", vmin=0)
     figure.colorbar(image, ax=axes, shrink=0.8, label="examples")
     ticks = list(range(k))
-    labels = [_text(name, 24) for name in names]
+    labels = [short_text(name, 24) for name in names]
     axes.set_xticks(ticks, labels, rotation=45 if k > 4 else 0, ha="right" if k > 4 else "center")
     axes.set_yticks(ticks, labels)
     axes.set_xlabel("predicted class")
@@ -165,7 +204,7 @@ def _confusion_png(true: Array, pred: Array, classes: Sequence[Any] | None) -> b
                     color=color,
                     fontsize=size,
                 )
-    return _render(figure)
+    return render_png(figure)
 
 
 def _thin(count: int) -> Array:
@@ -175,10 +214,10 @@ def _thin(count: int) -> Array:
     return xp.unique(xp.linspace(0, count - 1, MAX_SCATTER).astype(xp.int64))
 
 
-def _predicted_png(true: Array, pred: Array) -> tuple[bytes, int]:
+def predicted_png(true: Array, pred: Array) -> tuple[bytes, int]:
     outputs = min(true.shape[0], MAX_PANELS)
-    rows, columns = _grid(outputs)
-    figure = Figure(figsize=(4.4 * columns, 4.2 * rows), dpi=_DPI, layout="constrained")
+    rows, columns = panel_grid(outputs)
+    figure = Figure(figsize=(4.4 * columns, 4.2 * rows), dpi=DPI, layout="constrained")
     for row in range(outputs):
         axes = figure.add_subplot(rows, columns, row + 1)
         t, p = true[row], pred[row]
@@ -210,7 +249,7 @@ def _predicted_png(true: Array, pred: Array) -> tuple[bytes, int]:
         axes.set_ylabel("predicted")
         axes.grid(True, alpha=0.3)
         axes.legend(loc="upper left", fontsize="small")
-    return _render(figure), outputs
+    return render_png(figure), outputs
 
 
 def _decision_grid(X: Array) -> tuple[Array, Array]:
@@ -246,10 +285,10 @@ def _fill(axes: Any, gx: Array, gy: Array, values: Array, **style: Any) -> Any:
     )
 
 
-def _decision_png(regions: DecisionRegions, task: str, classes: Sequence[Any] | None) -> bytes:
+def decision_png(regions: DecisionRegions, task: str, classes: Sequence[Any] | None) -> bytes:
     gx, gy = _decision_grid(regions.X)
     predicted = _predict_grid(regions, gx, gy)
-    figure = Figure(figsize=(7.2, 5.6), dpi=_DPI, layout="constrained")
+    figure = Figure(figsize=(7.2, 5.6), dpi=DPI, layout="constrained")
     axes = figure.add_subplot()
     x0, x1 = regions.X[0], regions.X[1]
     keep = _thin(x0.shape[0])
@@ -281,7 +320,7 @@ def _decision_png(regions: DecisionRegions, task: str, classes: Sequence[Any] | 
         names = _class_list(classes, regions.labels, predicted)
         index = {name: position for position, name in enumerate(names)}
         k = len(names)
-        colors = [_CLASS_COLORS[i % len(_CLASS_COLORS)] for i in range(k)]
+        colors = [CLASS_COLORS[i % len(CLASS_COLORS)] for i in range(k)]
         cmap = ListedColormap(colors)
         norm = BoundaryNorm([i - 0.5 for i in range(k + 1)], k)
         cells = xp.asarray([index[label] for label in to_numpy(predicted).tolist()])
@@ -300,17 +339,17 @@ def _decision_png(regions: DecisionRegions, task: str, classes: Sequence[Any] | 
                 color=colors[position],
                 edgecolors="black",
                 linewidths=0.4,
-                label=_text(name, 24),
+                label=short_text(name, 24),
             )
         axes.legend(title="true label", loc="best", fontsize="small")
         axes.set_title("Decision regions (fill: predicted label; points: true label)")
     axes.set_xlim(float(gx[0]), float(gx[-1]))
     axes.set_ylim(float(gy[0]), float(gy[-1]))
-    axes.set_xlabel(_text(regions.feature_names[0], 60))
-    axes.set_ylabel(_text(regions.feature_names[1], 60))
-    return _render(figure)
+    axes.set_xlabel(short_text(regions.feature_names[0], 60))
+    axes.set_ylabel(short_text(regions.feature_names[1], 60))
+    return render_png(figure)
 
 
-def _decision_alt(regions: DecisionRegions) -> str:
+def decision_alt(regions: DecisionRegions) -> str:
     first, second = regions.feature_names
     return f"Predictions over the plane of {first} and {second}, with the points"

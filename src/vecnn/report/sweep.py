@@ -21,9 +21,8 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator
 
-from vecnn.report.files import _prepare_directory, _write
-from vecnn.report.page import _CSS, _e, _format, _page_start
-from vecnn.report.plots import _CLASS_COLORS, _DPI, _grid, _render, _text
+from vecnn.report.page import CSS, escape, format_value, page_start, prepare_directory, write_file
+from vecnn.report.plots import CLASS_COLORS, DPI, panel_grid, render_png, short_text
 
 _STATE_COLORS = {"finished": "#2ca02c", "stopped early": "#ff7f0e", "failed": "#d62728"}
 _OTHER_COLOR = "#7f7f7f"
@@ -40,7 +39,7 @@ def _finite(value: Any) -> bool:
 
 
 def _curves_png(curves: dict[str, list[float]], metric: str, best: str | None) -> bytes:
-    figure = Figure(figsize=(7.2, 4.2), dpi=_DPI, layout="constrained")
+    figure = Figure(figsize=(7.2, 4.2), dpi=DPI, layout="constrained")
     axes = figure.add_subplot()
     longest = 1
     for index, (trial, values) in enumerate(curves.items()):
@@ -54,17 +53,17 @@ def _curves_png(curves: dict[str, list[float]], metric: str, best: str | None) -
         axes.plot(
             x,
             y,
-            color="#111111" if is_best else _CLASS_COLORS[index % len(_CLASS_COLORS)],
+            color="#111111" if is_best else CLASS_COLORS[index % len(CLASS_COLORS)],
             linewidth=2.6 if is_best else 1.1,
             alpha=1.0 if is_best else 0.75,
             marker="o" if len(y) <= 30 else None,
             markersize=3,
-            label=_text(label) if index < _LEGEND_LIMIT or is_best else None,
+            label=short_text(label) if index < _LEGEND_LIMIT or is_best else None,
             zorder=3 if is_best else 2,
         )
-    axes.set_title(_text(f"{metric} per epoch, every trial", 60))
+    axes.set_title(short_text(f"{metric} per epoch, every trial", 60))
     axes.set_xlabel("epoch")
-    axes.set_ylabel(_text(metric))
+    axes.set_ylabel(short_text(metric))
     axes.grid(True, alpha=0.3)
     axes.xaxis.get_major_locator().set_params(integer=True)
     axes.set_xlim(0.5, longest + 0.5)
@@ -74,7 +73,7 @@ def _curves_png(curves: dict[str, list[float]], metric: str, best: str | None) -
             axes.set_yscale("log")
     if axes.get_legend_handles_labels()[0]:
         axes.legend(loc="best", fontsize="x-small", ncol=2)
-    return _render(figure)
+    return render_png(figure)
 
 
 def _settings_png(
@@ -83,8 +82,8 @@ def _settings_png(
     metric: str,
 ) -> bytes:
     """One panel per setting: each trial's best metric against its value, coloured by state."""
-    rows, columns = _grid(len(searched))
-    figure = Figure(figsize=(4.6 * columns, 3.5 * rows), dpi=_DPI, layout="constrained")
+    rows, columns = panel_grid(len(searched))
+    figure = Figure(figsize=(4.6 * columns, 3.5 * rows), dpi=DPI, layout="constrained")
     for position, (key, name, log) in enumerate(searched, start=1):
         axes = figure.add_subplot(rows, columns, position)
         values = [config.get(key) for config, _, _ in points]
@@ -94,7 +93,7 @@ def _settings_png(
         else:
             labels = list(dict.fromkeys(str(v) for v in values))
             x = [labels.index(str(v)) for v in values]
-            axes.set_xticks(range(len(labels)), [_text(label, 14) for label in labels])
+            axes.set_xticks(range(len(labels)), [short_text(label, 14) for label in labels])
             axes.set_xlim(-0.5, len(labels) - 0.5)
         for state in dict.fromkeys(state for _, _, state in points):
             chosen = [i for i, (_, _, s) in enumerate(points) if s == state]
@@ -102,7 +101,7 @@ def _settings_png(
                 [x[i] for i in chosen],
                 [points[i][1] for i in chosen],
                 color=_STATE_COLORS.get(state, _OTHER_COLOR),
-                label=_text(state),
+                label=short_text(state),
                 s=28,
                 edgecolors="white",
                 linewidths=0.5,
@@ -110,13 +109,13 @@ def _settings_png(
         if log and numeric:
             axes.set_xscale("log")
             axes.xaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))  # 2, 5: labels apart
-        axes.set_title(_text(f"best {metric} by {name}", 60))
-        axes.set_xlabel(_text(name))
-        axes.set_ylabel(_text(f"best {metric}"))
+        axes.set_title(short_text(f"best {metric} by {name}", 60))
+        axes.set_xlabel(short_text(name))
+        axes.set_ylabel(short_text(f"best {metric}"))
         axes.grid(True, alpha=0.3)
         if position == 1 and points:
             axes.legend(loc="best", fontsize="x-small")
-    return _render(figure)
+    return render_png(figure)
 
 
 def _table(header: Sequence[str], table: Sequence[Sequence[Any]], best: str | None) -> list[str]:
@@ -126,10 +125,12 @@ def _table(header: Sequence[str], table: Sequence[Sequence[Any]], best: str | No
         range(len(header))
     )
     parts = ['<table class="trials">']
-    parts.append("<tr>" + "".join(f"<th>{_e(header[i])}</th>" for i in shown) + "</tr>")
+    parts.append("<tr>" + "".join(f"<th>{escape(header[i])}</th>" for i in shown) + "</tr>")
     for row in table:
         style = ' class="best"' if best is not None and row[0] == best else ""
-        cells = "".join(f"<td>{_e(_format(row[i]) if row[i] != '' else '')}</td>" for i in shown)
+        cells = "".join(
+            f"<td>{escape(format_value(row[i]) if row[i] != '' else '')}</td>" for i in shown
+        )
         parts.append(f"<tr{style}>{cells}</tr>")
     parts.append("</table>")
     return parts
@@ -157,7 +158,7 @@ def write_sweep_report(
     each searched setting, its key in ``header``'s spelling with "_", its name, and
     whether its axis is logarithmic. ``best``: the best trial's id. Returns the page's path.
     """
-    out = _prepare_directory(out_dir)
+    out = prepare_directory(out_dir)
     columns = list(header)
     state_at = columns.index("state")
     value_at = columns.index(f"best_{metric}")
@@ -182,31 +183,33 @@ def write_sweep_report(
             "coloured by how the trial ended"
         )
     for name, png in images.items():
-        _write(out / f"{name}.png", png)
-    parts = _page_start(title, _CSS + _SWEEP_CSS)
+        write_file(out / f"{name}.png", png)
+    parts = page_start(title, CSS + _SWEEP_CSS)
     if command:
-        parts += ["<h2>Command</h2>", f"<pre><code>{_e(command)}</code></pre>"]
+        parts += ["<h2>Command</h2>", f"<pre><code>{escape(command)}</code></pre>"]
     parts += ["<h2>Sweep</h2>", "<table>"]
-    parts += [f"<tr><td>{_e(k)}</td><td>{_e(_format(v))}</td></tr>" for k, v in facts.items()]
+    parts += [
+        f"<tr><td>{escape(k)}</td><td>{escape(format_value(v))}</td></tr>" for k, v in facts.items()
+    ]
     parts.append("</table>")
     parts.append("<h2>Best trial</h2>")
     if best is not None:
         parts.append(
-            f"<p>Trial <b>{_e(best)}</b>; its model, metrics and training report are in "
+            f"<p>Trial <b>{escape(best)}</b>; its model, metrics and training report are in "
             '<a href="best/report.html">best/</a>. The same settings with '
             "<code>vecnn train</code>:</p>"
         )
-        parts.append(f"<pre><code>{_e(train_command or '')}</code></pre>")
+        parts.append(f"<pre><code>{escape(train_command or '')}</code></pre>")
     else:
         parts.append('<p class="note">No trial reported a value of the metric.</p>')
     parts.append("<h2>Plots</h2>")
     for name, caption in plots.items():
         parts.append(
-            f'<figure><img src="{_e(name)}.png" alt="{_e(caption)}">'
-            f"<figcaption>{_e(caption)}</figcaption></figure>"
+            f'<figure><img src="{escape(name)}.png" alt="{escape(caption)}">'
+            f"<figcaption>{escape(caption)}</figcaption></figure>"
         )
-    parts.append(f"<h2>Trials, best {_e(metric)} first</h2>")
+    parts.append(f"<h2>Trials, best {escape(metric)} first</h2>")
     parts.append('<div class="wide">')
     parts += _table(header, table, best)
     parts += ["</div>", "</body>", "</html>", ""]
-    return _write(out / "report.html", "\n".join(parts).encode("utf-8"))
+    return write_file(out / "report.html", "\n".join(parts).encode("utf-8"))
