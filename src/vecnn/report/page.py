@@ -37,6 +37,7 @@ from vecnn.train import History
 
 
 def prepare_directory(out_dir: Any) -> Path:
+    """``out_dir`` as a ``Path``, created if needed; an OSError if a file or not writable."""
     out = Path(os.fspath(out_dir))
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(
@@ -49,6 +50,7 @@ def prepare_directory(out_dir: Any) -> Path:
 
 
 def write_file(path: Path, data: bytes) -> Path:
+    """``data`` written atomically to ``path``; an OSError names ``path``, never the temporary."""
     try:
         return atomic_write_bytes(path, data)
     except OSError as error:
@@ -180,9 +182,11 @@ figure { margin: 1rem 0; }
 img { max-width: 100%; height: auto; border: 1px solid #eee; }
 .note { color: #555; font-style: italic; }
 """
+"""The page's inline style sheet (the sweep report adds its own rules to it)."""
 
 
 def format_value(value: Any) -> str:
+    """A number as the page shows it (4 significant digits; ints and bools as they are)."""
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
@@ -197,6 +201,7 @@ def format_value(value: Any) -> str:
 
 
 def escape(value: Any) -> str:
+    """``str(value)`` escaped for HTML text and attribute values."""
     return html.escape(str(value), quote=True)
 
 

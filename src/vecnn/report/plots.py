@@ -37,6 +37,7 @@ MAX_PANELS = 16
 """The most outputs ``predicted.png`` draws a panel for."""
 
 SKIPPED_SERIES = ("lr", "time")
+"""History series that are no metric: not plotted, and last in the history table."""
 
 
 @dataclass
@@ -58,6 +59,7 @@ class DecisionRegions:
 # The report's figures as PNG bytes, drawn with Matplotlib's object API (no ``pyplot``).
 
 DPI = 100
+"""Dots per inch of every figure."""
 _TRAIN_COLOR, _VAL_COLOR = "#1f77b4", "#ff7f0e"
 CLASS_COLORS = tuple(colormaps["tab10"].colors) + tuple(colormaps["tab20"].colors[1::2])
 """Twenty distinct colours: tab10, then its lighter partners from tab20."""
@@ -82,6 +84,7 @@ def render_png(figure: Figure) -> bytes:
 
 
 def panel_grid(count: int) -> tuple[int, int]:
+    """``(rows, columns)`` for ``count`` panels, at most 3 a row."""
     columns = min(count, 3)
     return math.ceil(count / columns), columns
 
@@ -121,6 +124,7 @@ def _epoch_axes(axes: Any, title: str, length: int) -> None:
 
 
 def loss_png(loss: dict[str, list[float]]) -> bytes:
+    """``loss.png``: the training and validation loss per epoch."""
     figure = Figure(figsize=(6.4, 4.0), dpi=DPI, layout="constrained")
     axes = figure.add_subplot()
     colors = {"loss": _TRAIN_COLOR, "val_loss": _VAL_COLOR}
@@ -142,6 +146,7 @@ def metric_groups(series: dict[str, list[float]]) -> dict[str, dict[str, list[fl
 
 
 def metrics_png(series: dict[str, list[float]]) -> bytes:
+    """``metrics.png``: one panel per metric, training and validation together."""
     groups = metric_groups(series)
     rows, columns = panel_grid(len(groups))
     figure = Figure(figsize=(5.2 * columns, 3.6 * rows), dpi=DPI, layout="constrained")
@@ -174,6 +179,7 @@ def _class_list(classes: Sequence[Any] | None, *arrays: Array) -> list[Any]:
 
 
 def confusion_png(true: Array, pred: Array, classes: Sequence[Any] | None) -> bytes:
+    """``confusion.png``: counts of true (rows) against predicted (columns) labels."""
     names = _class_list(classes, true, pred) if classes is None else list(classes)
     counts = to_numpy(confusion_matrix(true, pred, labels=xp.asarray(names)))
     k = len(names)
@@ -215,6 +221,7 @@ def _thin(count: int) -> Array:
 
 
 def predicted_png(true: Array, pred: Array) -> tuple[bytes, int]:
+    """``predicted.png`` for ``(n[L], m)`` values, one panel per output; and the panels drawn."""
     outputs = min(true.shape[0], MAX_PANELS)
     rows, columns = panel_grid(outputs)
     figure = Figure(figsize=(4.4 * columns, 4.2 * rows), dpi=DPI, layout="constrained")
@@ -286,6 +293,7 @@ def _fill(axes: Any, gx: Array, gy: Array, values: Array, **style: Any) -> Any:
 
 
 def decision_png(regions: DecisionRegions, task: str, classes: Sequence[Any] | None) -> bytes:
+    """``decision.png``: the prediction over a grid of the two features, the points on it."""
     gx, gy = _decision_grid(regions.X)
     predicted = _predict_grid(regions, gx, gy)
     figure = Figure(figsize=(7.2, 5.6), dpi=DPI, layout="constrained")
@@ -351,5 +359,6 @@ def decision_png(regions: DecisionRegions, task: str, classes: Sequence[Any] | N
 
 
 def decision_alt(regions: DecisionRegions) -> str:
+    """The alt text of ``decision.png``."""
     first, second = regions.feature_names
     return f"Predictions over the plane of {first} and {second}, with the points"
