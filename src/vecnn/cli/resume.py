@@ -99,14 +99,14 @@ class EpochCheckpoint(Callback):
         self.epochs = epochs
         self.saved_epoch: int | None = None
 
-    def on_epoch_end(self, network: Any, epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, network: Network, epoch: int, logs: dict[str, float]) -> None:
         # Ctrl-C and SIGTERM wait until the files are written and recorded: the epoch
         # that the interruption message names is the one on disk.
         with signals_deferred():
             self._save(network, epoch)
             self.saved_epoch = epoch + 1
 
-    def _save(self, network: Any, epoch: int) -> None:
+    def _save(self, network: Network, epoch: int) -> None:
         stopper = self.stopper
         stopping = None
         finished = self.epochs is not None and epoch + 1 >= self.epochs

@@ -560,7 +560,7 @@ _BIT_GENERATORS = {"PCG64": xp.random.PCG64, "PCG64DXSM": xp.random.PCG64DXSM}
 """The bit generators whose state ``rng_state`` records (their states are plain ints)."""
 
 
-def rng_state(generator: Any) -> dict[str, Any]:
+def rng_state(generator: xp.random.Generator) -> dict[str, Any]:
     """The JSON-able state of a ``numpy.random.Generator`` on PCG64 (NumPy's default).
 
     Its 128-bit integers are plain Python ints, which JSON stores exactly.
@@ -627,7 +627,11 @@ def save(
 
 
 def _encode(
-    network: Any, optimizer: Any, training_state: Any, metadata: Any, preprocessing: Any = None
+    network: Sequential,
+    optimizer: Optimizer | None,
+    training_state: Any,
+    metadata: Any,
+    preprocessing: Any = None,
 ) -> list[bytes]:
     if not isinstance(network, Sequential):
         raise TypeError(f"save: expected a vecnn Network, got {type(network).__name__}")
@@ -729,7 +733,9 @@ def _tensor_bytes(name: str, array: Any) -> tuple[str, bytes, list[int]]:
     return code, data, [int(d) for d in array.shape]
 
 
-def _optimizer_part(network: Any, optimizer: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _optimizer_part(
+    network: Sequential, optimizer: Optimizer
+) -> tuple[dict[str, Any], dict[str, Any]]:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(
             f"save: optimizer must be a vecnn Optimizer, got {type(optimizer).__name__}"
@@ -754,7 +760,7 @@ def _optimizer_part(network: Any, optimizer: Any) -> tuple[dict[str, Any], dict[
     return part, dict(state["arrays"])
 
 
-def _classes_dtype(network: Any) -> str | None:
+def _classes_dtype(network: Sequential) -> str | None:
     classes = getattr(network, "classes_", None)
     if classes is None:
         return None
