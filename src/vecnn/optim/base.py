@@ -1,23 +1,9 @@
-"""What every optimizer shares: its parameters, ``lr``, clipping, state and its checkpoint.
+"""What every optimizer shares: its parameters, ``lr``, clipping, its state and the step.
 
-A subclass holds only its update rule (``_update``), its hyperparameters (``_check_hyper``)
-and the names of its per-parameter state arrays (``_state_names``).
-
-``state_dict()`` is one flat dict, JSON-able except for the arrays under ``"arrays"``,
-whose keys are strings so that a safe array format (``.npz``, safetensors) stores them::
-
-    {
-        "type": "Adam",                      # the class name
-        "hyper": {"lr": 0.001, "betas": [0.9, 0.999], "eps": 1e-08,
-                  "weight_decay": 0.0, "clip_norm": None},
-        "steps": [3, 3],                     # updates each parameter has had (t)
-        "arrays": {"v.0": array, "s.0": array, "v.1": array, "s.1": array},
-    }
-
-``"arrays"`` maps ``"<state name>.<parameter index>"`` to a copy of that state array; the
-index is the parameter's position in ``optimizer.params``. ``load_state_dict`` restores
-the hyperparameters (``lr`` included, as PyTorch does), the step counts and the arrays,
-after checking all of them; nothing changes when a check fails.
+A subclass holds only its update rule (``_rule``), its hyperparameters (``_check_hyper``)
+and the names of its per-parameter state arrays (``_state_names``). The checkpoint
+(``state_dict``, ``load_state_dict``) is ``optim/checkpoint.py``; the checks of the
+parameter list are ``optim/params.py``.
 
 Layout: the parameters of each dtype live in one flat buffer with a flat gradient
 buffer beside it (``vecnn.autodiff.flat``). A network owns these buffers and hands them
@@ -35,9 +21,10 @@ from typing import Any, ClassVar
 
 from vecnn.autodiff import Tensor, no_grad
 from vecnn.autodiff.flat import FlatParameters
-from vecnn.backend import Array, host, to_device, to_numpy, xp
-from vecnn.optim import _checks
+from vecnn.backend import Array, xp
+from vecnn.optim import _checks, checkpoint
 from vecnn.optim.clip import clip_arrays
+from vecnn.optim.params import check_params
 
 
 class Optimizer:
@@ -57,7 +44,7 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Tensor], **hyper: Any) -> None:
         flat = getattr(params, "flat", None)
-        self.params = _check_params(type(self).__name__, params)
+        self.params = check_params(type(self).__name__, params)
         self._shapes = [p.data.shape for p in self.params]
         self._steps = [0] * len(self.params)
         if not isinstance(flat, FlatParameters) or not flat.owns(self.params):
@@ -178,53 +165,12 @@ class Optimizer:
 
     # ------------------------------------------------------------------- checkpoint
     def state_dict(self) -> dict[str, Any]:
-        """The optimizer's state (see the module's docstring); arrays are copies."""
-        return {
-            "type": type(self).__name__,
-            "hyper": self._hyper(),
-            "steps": list(self._steps),
-            "arrays": {
-                f"{name}.{i}": host.xp.array(to_numpy(array))
-                for name, arrays in self._state.items()
-                for i, array in enumerate(arrays)
-            },
-        }
+        """The optimizer's state (see ``vecnn.optim.checkpoint``); arrays are copies."""
+        return checkpoint.state_dict(self)
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what ``state_dict()`` returned; ValueError naming what differs."""
-        owner = type(self).__name__
-        _checks.exact_keys(owner, "state", state, ("type", "hyper", "steps", "arrays"))
-        if state["type"] != owner:
-            raise ValueError(f"{owner}: the state is of a {state['type']}, not of a {owner}")
-        hyper = self._check_hyper(state["hyper"])
-        steps = state["steps"]
-        if not isinstance(steps, (list, tuple)):
-            raise ValueError(f"{owner}: steps must be a list, got {type(steps).__name__}")
-        if len(steps) != len(self.params):
-            raise ValueError(
-                f"{owner}: the state has {len(steps)} parameters, this optimizer has "
-                f"{len(self.params)}"
-            )
-        steps = [_checks.non_negative_int(owner, f"steps[{i}]", t) for i, t in enumerate(steps)]
-        names = self._state_names(hyper)
-        expected = tuple(f"{name}.{i}" for name in names for i in range(len(self.params)))
-        _checks.exact_keys(owner, "arrays", state["arrays"], expected)
-        arrays = {key: host.xp.asarray(to_numpy(state["arrays"][key])) for key in expected}
-        for key, array in arrays.items():
-            shape = self._shapes[int(key.rsplit(".", 1)[1])]
-            if array.shape != shape:
-                raise ValueError(
-                    f"{owner}: state array {key!r} has shape {array.shape}, the parameter "
-                    f"has {shape}"
-                )
-            if array.dtype.kind not in "fiu":
-                raise ValueError(f"{owner}: state array {key!r} has dtype {array.dtype}")
-        self._set_hyper(hyper)
-        self._steps = steps
-        self._allocate_state()
-        for name, buffers in self._state.items():
-            for i, buffer in enumerate(buffers):
-                buffer[...] = xp.astype(to_device(arrays[f"{name}.{i}"]), buffer.dtype)
+        checkpoint.load_state_dict(self, state)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle as parameters and ``state_dict()``: the flat buffers are rebuilt on load
@@ -239,38 +185,3 @@ class Optimizer:
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={v}" for k, v in self._hyper().items())
         return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
-
-
-def _check_params(owner: str, params: Iterable[Tensor]) -> list[Tensor]:
-    if isinstance(params, Tensor):
-        raise TypeError(
-            f"{owner}: params must be an iterable of Tensors, got a single Tensor; pass [tensor]"
-        )
-    if isinstance(params, Mapping):
-        raise TypeError(f"{owner}: params must be an iterable of Tensors; pass dict.values()")
-    try:
-        params = list(params)
-    except TypeError:
-        raise TypeError(
-            f"{owner}: params must be an iterable of Tensors, got {type(params).__name__}"
-        ) from None
-    if not params:
-        raise ValueError(f"{owner}: params is empty; there is nothing to optimize")
-    seen: set[int] = set()
-    for i, p in enumerate(params):
-        if not isinstance(p, Tensor):
-            raise TypeError(f"{owner}: params[{i}] is a {type(p).__name__}, not a Tensor")
-        if not p.requires_grad:
-            raise ValueError(
-                f"{owner}: params[{i}] ({p.name or 'unnamed'}) has requires_grad=False; "
-                "it would never receive a gradient"
-            )
-        if not p.is_leaf:
-            raise ValueError(
-                f"{owner}: params[{i}] is the result of '{p.op}', not a leaf; an optimizer "
-                "updates leaves (the weights), not computed values"
-            )
-        if id(p) in seen:
-            raise ValueError(f"{owner}: params[{i}] ({p.name or 'unnamed'}) appears twice")
-        seen.add(id(p))
-    return params
