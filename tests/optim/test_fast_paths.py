@@ -65,6 +65,19 @@ def test_compiled_kernel_equals_numpy(cls, kwargs, dtype):
         np.testing.assert_array_equal(compiled_state[key], numpy_state[key])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("cls", "kwargs"), OPTIMIZERS[:3])
+def test_the_in_place_numpy_path_equals_the_rule(cls, kwargs, dtype, monkeypatch):
+    monkeypatch.setattr(kernels, "_numba", False)  # as without the 'fast' extra
+    assert not kernels.available()
+    in_place, in_place_state = _train(cls, kwargs, dtype, kernels_on=True)
+    rule, rule_state = _train(cls, kwargs, dtype, kernels_on=False)
+    for a, b in zip(in_place, rule, strict=True):
+        np.testing.assert_array_equal(a, b)  # the rule's operations in its order: bit for bit
+    for key in in_place_state:
+        np.testing.assert_array_equal(in_place_state[key], rule_state[key])
+
+
 def test_parameters_without_a_gradient_keep_their_own_step_count():
     rng = np.random.default_rng(1)
     a = vecnn.Tensor(rng.standard_normal((3, 2)), requires_grad=True)

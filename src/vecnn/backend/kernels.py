@@ -1,15 +1,18 @@
-"""Optional compiled kernels: the Adam rule in one pass instead of a dozen array calls.
+"""Optional fast paths for the Adam rule: one pass (compiled) or a few in-place passes.
 
 The optimizers' rules are written as plain array expressions (``optim/adam.py``): that
-is the reference. Each call is a pass over every parameter; compiled, the whole rule is
-one pass: with Numba on NumPy (the ``fast`` extra: ``pip install vecnn[fast]``), with a
-``cupy.ElementwiseKernel`` on CuPy. Each kernel does the same float operations in the
-same order, in the arrays' own dtype, so it gives the rule's numbers (the tests check it).
+is the reference. Each call is a pass over every parameter, with a new array per
+operation; compiled, the whole rule is one pass: with Numba on NumPy (the ``fast`` extra:
+``pip install vecnn[fast]``), with a ``cupy.ElementwiseKernel`` on CuPy. Without Numba,
+NumPy runs the same operations in place (``out=``) in two scratch buffers that the
+optimizer keeps: no allocation per step. Each path does the same float operations in the
+same order, in the arrays' own dtype, so it gives the rule's numbers bit for bit (the
+tests check it).
 
-Kernels are used when their compiler can be imported and neither ``VECNN_KERNELS=0``
-(environment) nor ``use_kernels(False)`` turned them off; the array-api-strict backend
-has none. Numba is imported, and each kernel compiled, on first use only (compiled code is
-cached on disk), so ``import vecnn`` stays fast.
+Fast paths are used unless ``VECNN_KERNELS=0`` (environment) or ``use_kernels(False)``
+turned them off; the array-api-strict backend has none. Numba is imported, and each kernel
+compiled, on first use only (compiled code is cached on disk), so ``import vecnn`` stays
+fast.
 """
 
 from __future__ import annotations
@@ -93,12 +96,7 @@ the arrays' dtype; ``W``, ``v``, ``s`` are read and written in place."""
 
 def _kernel(name: str) -> Any:
     """The kernel ``name``, compiled once per process (Numba also caches it on disk).
-
-    Numba's is serial on purpose: its parallel threads wait by spinning after a loop,
-    which starves the BLAS threads of the matrix products that follow (an epoch measured
-    3× slower with ``parallel=True``); one core does an update of 235,000 parameters in
-    about 0.2 ms.
-    """
+    Numba's is serial on purpose (benchmarks/NOTES.md says why)."""
     if name not in _compiled:
         if backend.name == "cupy":
             import cupy
@@ -109,17 +107,50 @@ def _kernel(name: str) -> Any:
     return _compiled[name]
 
 
-def adam(W: Any, g: Any, v: Any, s: Any, scalars: tuple[float, ...]) -> bool:
+def _adam_in_place(W: Any, g: Any, v: Any, s: Any, numbers: Any, scratch: Any) -> None:
+    """The Adam rule in NumPy, each operation in place or into the scratch arrays ``a``,
+    ``b`` (the rule's operations in its order: ``numbers`` as in ``_adam_source``)."""
+    b1, b2, lr, eps, l2, decay, bc1, bc2, c1, c2 = numbers
+    a, b = scratch
+    if decay != 0:
+        numpy.multiply(W, decay, out=a)
+        W -= a  # W ← W − decay·W
+    if l2 != 0:
+        numpy.multiply(W, l2, out=b)
+        g = numpy.add(g, b, out=b)  # g + λW
+    v *= b1
+    numpy.multiply(g, c1, out=a)
+    v += a  # v ← β₁v + (1−β₁)g
+    numpy.multiply(g, g, out=a)
+    a *= c2
+    s *= b2
+    s += a  # s ← β₂s + (1−β₂)g²
+    numpy.divide(s, bc2, out=a)
+    numpy.sqrt(a, out=a)
+    a += eps  # √ŝ + ε
+    numpy.divide(v, bc1, out=b)
+    b *= lr
+    b /= a  # α v̂ / (√ŝ + ε)
+    W -= b
+
+
+def adam(W: Any, g: Any, v: Any, s: Any, scalars: tuple[float, ...], scratch: Any = None) -> bool:
     """Update the flat arrays ``W``, ``v``, ``s`` in place by one Adam step; False when it
-    cannot (then the caller applies the rule itself): kernels off, or arrays of mixed
-    dtypes or not one-dimensional."""
-    if not available():
+    cannot (then the caller applies the rule itself): fast paths off, arrays of mixed
+    dtypes or not one-dimensional, or (NumPy without Numba) no ``scratch``: two arrays
+    like ``W`` for the in-place path."""
+    if not _enabled or backend.name not in ("numpy", "cupy"):
         return False
     dtype = W.dtype
     if any(a.dtype != dtype or a.ndim != 1 for a in (W, g, v, s)):
         return False
     b1, b2 = scalars[:2]
     numbers = (*scalars, 1 - b1, 1 - b2)
+    if not available():
+        if scratch is None:
+            return False
+        _adam_in_place(W, g, v, s, numbers, scratch)
+        return True
     kernel = _kernel("adam")
     if backend.name == "cupy":
         kernel(*(dtype.type(x) for x in numbers), g, W, v, s)

@@ -45,6 +45,7 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         clip_norm: float | None = None,
     ) -> None:
+        self._scratch_arrays: dict[Any, tuple[Array, Array]] = {}
         super().__init__(
             params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, clip_norm=clip_norm
         )
@@ -65,6 +66,16 @@ class Adam(Optimizer):
     def _state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
         return ("v", "s")
 
+    def _scratch(self, W: Array) -> tuple[Array, Array] | None:
+        """Two arrays like the flat buffer ``W`` for the in-place fast path, made once (None
+        for a single parameter's step, which takes the rule)."""
+        if W.ndim != 1:
+            return None
+        key = (W.shape, W.dtype)
+        if key not in self._scratch_arrays:
+            self._scratch_arrays[key] = (xp.empty_like(W), xp.empty_like(W))
+        return self._scratch_arrays[key]
+
     def _rule(self, W: Array, g: Array, state: dict[str, Array], t: int) -> None:
         self._adam(W, g, state, t, l2=self.weight_decay, decay=0.0)
 
@@ -74,13 +85,14 @@ class Adam(Optimizer):
         """``W ← W − decay·W``, then the Adam step with ``g + l2·W``, as ``W``'s ``t``-th
         update (Adam: ``decay = 0``; AdamW: ``l2 = 0``).
 
-        The lines below are the rule; a compiled kernel (``vecnn.backend.kernels``: Numba
-        on NumPy, an element-wise CUDA kernel on CuPy) may do the same operations in the
-        same order in one pass instead.
+        The lines below are the rule; a fast path (``vecnn.backend.kernels``: Numba or
+        in-place NumPy, an element-wise CUDA kernel on CuPy) may do the same operations
+        in the same order instead.
         """
         (β1, β2), α, ε = self.betas, self.lr, self.eps
         v, s = state["v"], state["s"]
-        if kernels.adam(W, g, v, s, (β1, β2, α, ε, l2, decay, 1 - β1**t, 1 - β2**t)):
+        numbers = (β1, β2, α, ε, l2, decay, 1 - β1**t, 1 - β2**t)
+        if kernels.adam(W, g, v, s, numbers, self._scratch(W)):
             return
         if decay:
             W -= decay * W
