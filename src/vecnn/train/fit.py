@@ -45,6 +45,7 @@ from vecnn.optim import (
     get_optimizer,
 )
 from vecnn.train.callbacks import Callback, EarlyStopping
+from vecnn.train.example_rows import checked_columns
 from vecnn.train.history import History
 
 if TYPE_CHECKING:
@@ -272,7 +273,13 @@ def fit(
     if classes is None and network._task in ("binary", "multiclass"):
         classes = network.classes_
     loss_fn = get_loss(loss, network.output_activation)
-    X = network.check_X(X, sparse=True)  # a network made with Dense(n_out) first is built here
+    # checked (a network made with Dense(n_out) first is built here), as example rows
+    X = checked_columns(
+        X,
+        lambda X: network.check_X(X, sparse=True),
+        network.sizes[0],
+        dtype_name(network.dtype),
+    )
     if isinstance(X, SparseColumns) and distributed is not None:
         raise ValueError("distributed training takes dense X: SparseColumns is for one process")
     m = X.shape[1]
