@@ -70,7 +70,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         + ", ".join(FRAMEWORKS)
         + " ('torch' alone brings 'torch-fused' too; default: all)",
     )
-    parser.add_argument("--workloads", default="1,2,3,4,5", help="comma-separated, 1 to 5")
+    parser.add_argument(
+        "--workloads",
+        default=",".join(map(str, benchlib.WORKLOADS)),
+        help=f"comma-separated, 1 to {len(benchlib.WORKLOADS)}",
+    )
     parser.add_argument(
         "--threads",
         type=int,
@@ -93,12 +97,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if "torch" in names and "torch-fused" not in names:
         names.append("torch-fused")
     args.frameworks = [name for name in FRAMEWORKS if name in names]
+    known = f"1 to {len(benchlib.WORKLOADS)}"
     try:
         args.workload_list = sorted({int(w) for w in args.workloads.split(",") if w.strip()})
     except ValueError:
-        parser.error(f"--workloads takes numbers 1 to 5, comma-separated; got {args.workloads!r}")
+        parser.error(f"--workloads takes numbers {known}, comma-separated; got {args.workloads!r}")
     if not args.workload_list or not set(args.workload_list) <= set(benchlib.WORKLOADS):
-        parser.error(f"--workloads takes numbers 1 to 5; got {args.workloads!r}")
+        parser.error(f"--workloads takes numbers {known}; got {args.workloads!r}")
     if args.threads < 1:
         parser.error("--threads must be at least 1")
     if args.runs is not None and args.runs < 1:
@@ -277,6 +282,16 @@ def fmt_ratio(value: float | None) -> str:
     return f"{value:.2f}x" if value < 100 else f"{value:.0f}x"
 
 
+def fmt_mb(value: float | None) -> str:
+    return "-" if value is None or value != value else f"{value:.0f}"
+
+
+def memory_ratio(row: dict[str, Any]) -> float | None:
+    """The memory the case took over what it needs at the least (``memory_budget_mb``)."""
+    used, budget = row.get("memory_mb"), row.get("memory_budget_mb")
+    return used / budget if used is not None and budget else None
+
+
 def fmt_rate(value: float) -> str:
     if value != value:
         return "-"
@@ -299,6 +314,8 @@ HEADERS = [
     "x floor",
     "%GEMM",
     "peak MB",
+    "mem MB",
+    "x budget",
     "loss",
     "acc",
     "note",
@@ -311,7 +328,7 @@ def table_rows(report: dict[str, Any]) -> list[list[str]]:
     for row in report["results"]:
         kind = kinds[row["case"]]
         if "error" in row:
-            out.append([row["case"], row["framework"], *["-"] * 12, "FAILED (see JSON)"])
+            out.append([row["case"], row["framework"], *["-"] * 14, "FAILED (see JSON)"])
             continue
         ratios = row["ratios"]
         note = ""
@@ -337,6 +354,8 @@ def table_rows(report: dict[str, Any]) -> list[list[str]]:
                 fmt_ratio(ratios.get("gemm_floor")),
                 "-" if percent is None else f"{percent:.0f}%",
                 f"{row['peak_rss_mb']:.0f}",
+                fmt_mb(row.get("memory_mb")),
+                fmt_ratio(memory_ratio(row)),
                 f"{row['final_loss']:.4f}",
                 f"{row['final_accuracy']:.4f}",
                 note,
@@ -347,7 +366,7 @@ def table_rows(report: dict[str, Any]) -> list[list[str]]:
 
 def plain_table(rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in [HEADERS, *rows]) for i in range(len(HEADERS))]
-    numeric = set(range(3, 14))
+    numeric = set(range(3, 16))
 
     def line(cells: list[str]) -> str:
         return "  ".join(
@@ -360,7 +379,7 @@ def plain_table(rows: list[list[str]]) -> str:
 
 def markdown_table(rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(HEADERS) + " |"]
-    lines.append("|" + "|".join("---:" if 3 <= i < 14 else "---" for i in range(len(HEADERS))))
+    lines.append("|" + "|".join("---:" if 3 <= i < 16 else "---" for i in range(len(HEADERS))))
     lines[-1] += "|"
     lines += ["| " + " | ".join(cell.replace("|", "/") for cell in r) + " |" for r in rows]
     return "\n".join(lines)
@@ -379,6 +398,11 @@ def legend(report: dict[str, Any]) -> list[str]:
         "'peak MB': the worker's RSS high-water mark over its whole life: imports, data "
         "and the untimed final evaluation included (the JSON's peak_rss_timed_mb is the "
         "mark at the end of the timed runs). "
+        "'mem MB': the resident-set high-water mark from the data's making to the end of the "
+        "timed runs, less the resident set once the framework was imported (data, model, "
+        "optimizer, caches, compiled code and the runs' peak); 'x budget': that over the "
+        "least a case needs: the data, the parameters with their gradients and Adam's two "
+        "moments, and one batch's Z[l] and A[l] (benchlib.memory_budget_mb). "
         "'loss'/'acc': cross-entropy and accuracy on the training set after the last run "
         "(inference: on the held-out rows), computed the same way for every framework.",
         f"Threads: {report['threads']} for every framework, each in its own process.",

@@ -11,7 +11,9 @@ Only NumPy is needed here (scikit-learn for the digits), so the driver imports i
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -38,6 +40,7 @@ WORKLOADS = {
     3: "wide 784-1024-1024-1024-10, one epoch",
     4: "inference: predict_proba of the workload-1 model",
     5: "digits 64-64-10: time to 0.97 test accuracy",
+    6: "fit(epochs=1) called in a loop, 784-256-128-10 on 20,000 examples (vecnn: X C-ordered)",
 }
 
 
@@ -131,6 +134,24 @@ def cases(workloads: list[int], quick: bool, runs: int | None = None) -> list[di
                 "batch": 32,
                 "target": DIGITS_TARGET,
                 "max_epochs": 3 if quick else 200,
+            }
+        )
+    if 6 in workloads:
+        # The user's loop: vecnn gets X as the C-ordered (n[0], m) array that the notation
+        # suggests, and every fit(epochs=1) call is timed whole (checks and layout included).
+        chosen.append(
+            {
+                **base,
+                "id": "loop-b128",
+                "workload": 6,
+                "kind": "epoch",
+                "data": "teacher",
+                "layout": "columns",
+                "sizes": MNIST_SIZES,
+                "hidden": "relu",
+                "output": "softmax",
+                "m": 2_000 if quick else 20_000,
+                "batch": 128,
             }
         )
     return chosen
@@ -246,6 +267,52 @@ def rss_mb() -> float:
             return psutil.Process().memory_info().rss / (1024.0 * 1024.0)
         except ImportError:
             return math.nan
+
+
+def reset_peak_rss() -> bool:
+    """Restart the kernel's resident-set high-water mark (Linux: ``/proc/self/clear_refs``);
+    False where that is not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
+            clear_refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_since_reset_mb() -> float:
+    """``VmHWM``: the resident-set high-water mark since ``reset_peak_rss``, in MiB."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return math.nan
+
+
+def memory_budget_mb(case: dict[str, Any], data: dict[str, np.ndarray]) -> float:
+    """What training needs at the least, in MiB: the data, the parameters ``P`` with their
+    gradients and Adam's two moments (4 P float32 values), and one batch's activations
+    (``Z[l]`` and ``A[l]`` of every layer: 2 Σ n[l] B values; for predict, one pass over
+    the rows)."""
+    sizes = case["sizes"]
+    params = sum(n * (n_prev + 1) for n_prev, n in itertools.pairwise(sizes))
+    batch = {"predict": case.get("rows"), "steps": case["m"]}.get(case["kind"], case["batch"])
+    activations = 2 * sum(sizes[1:]) * batch
+    data_bytes = sum(array.nbytes for array in data.values())
+    return (data_bytes + 4 * (4 * params + activations)) / 2**20
+
+
+def import_libraries(names: tuple[str, ...]) -> None:
+    """Import the framework's modules (those installed) before the data are made, so that
+    the memory measured from then on is the training's, not the libraries' code."""
+    import importlib
+
+    for name in names:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
 
 
 def summary(times: list[float]) -> dict[str, float]:
@@ -416,6 +483,7 @@ class Adapter:
     """
 
     name = "?"
+    libraries: tuple[str, ...] = ()  # imported before the data are made (memory baseline)
 
     def prepare(self, case: dict[str, Any], data: dict[str, np.ndarray]) -> None:
         raise NotImplementedError
@@ -437,8 +505,16 @@ class Adapter:
 
 
 def run_case(case: dict[str, Any], adapter: Adapter) -> dict[str, Any]:
-    """Warm up, then time ``case["runs"]`` runs of ``case`` with ``adapter``."""
+    """Warm up, then time ``case["runs"]`` runs of ``case`` with ``adapter``.
+
+    Memory: ``memory_mb`` is the resident-set high-water mark over the whole case (data,
+    model, warm-up and timed runs) less the resident set once the framework was imported
+    and before the data were made; ``memory_budget_mb`` is ``memory_budget_mb(case)``.
+    """
+    import_libraries(adapter.libraries)
+    rss_libraries = rss_mb()
     data = case_data(case)
+    measured = reset_peak_rss()  # the data's making (its temporaries) is not training
     adapter.prepare(case, data)
     rss_ready = rss_mb()
     kind, runs, m = case["kind"], case["runs"], case["m"]
@@ -500,6 +576,8 @@ def run_case(case: dict[str, Any], adapter: Adapter) -> dict[str, Any]:
         scores = score(adapter.proba("X"), data["y"])
     else:
         raise ValueError(f"unknown kind {kind!r}")
+    extra["memory_mb"] = peak_rss_since_reset_mb() - rss_libraries if measured else math.nan
+    extra["memory_budget_mb"] = memory_budget_mb(case, data)
     return answer(case, adapter.name, times, data, scores, adapter.versions(), rss_ready, **extra)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 class JaxAdapter(benchlib.Adapter):
     name = "jax"
+    libraries = ("jax", "jax.numpy")
 
     def prepare(self, case: dict[str, Any], data: dict[str, np.ndarray]) -> None:
         import jax

@@ -17,6 +17,7 @@ import numpy as np
 
 class SklearnAdapter(benchlib.Adapter):
     name = "sklearn"
+    libraries = ("sklearn.neural_network",)
 
     def prepare(self, case: dict[str, Any], data: dict[str, np.ndarray]) -> None:
         from sklearn.exceptions import ConvergenceWarning

@@ -15,6 +15,8 @@ import numpy as np
 
 
 class TorchAdapter(benchlib.Adapter):
+    libraries = ("torch",)
+
     def __init__(self, variant: str) -> None:
         self.name = variant
 

@@ -2,9 +2,10 @@
 
 Each timed ``fit`` call is one epoch. The data are converted once, outside the timing:
 ``X.T`` of the C-ordered ``(m, n[0])`` array is the ``(n[0], m)`` matrix of the
-notation, a free view. The Adam optimizer is built once per model and passed to every
-``fit`` call, so its moments carry over from epoch to epoch as they do in the other
-frameworks' loops.
+notation, a free view (except in the case with ``"layout": "columns"``, which hands
+``fit`` a C-ordered ``(n[0], m)`` copy, as a user holding data in the notation would).
+The Adam optimizer is built once per model and passed to every ``fit`` call, so its
+moments carry over from epoch to epoch as they do in the other frameworks' loops.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ import numpy as np
 
 class VecnnAdapter(benchlib.Adapter):
     name = "vecnn"
+    libraries = ("vecnn", "numba")
 
     def prepare(self, case: dict[str, Any], data: dict[str, np.ndarray]) -> None:
         self.case = case
         self.columns = {key: value.T for key, value in data.items() if value.ndim == 2}
+        if case.get("layout") == "columns":  # X (n[0], m) C-ordered, as a user may hold it
+            self.columns["X"] = np.ascontiguousarray(data["X"].T)
         self.y = data["y"]
 
     def build(self, seed: int) -> None:
