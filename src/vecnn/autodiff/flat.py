@@ -62,15 +62,16 @@ class FlatParameters:
     def owns(self, params: list[Tensor]) -> bool:
         """True when ``params`` are these parameters, in order, each still holding its view
         (a parameter whose ``data`` was replaced has left the buffer)."""
-        if len(params) != len(self.params) or any(
-            p is not q for p, q in zip(params, self.params, strict=True)
-        ):
+        if len(params) != len(self.params):
             return False
-        return all(
-            self.params[i].data is view
-            for group in self.groups
-            for i, view in zip(group.indices, group.data_views, strict=True)
-        )
+        for p, q in zip(params, self.params, strict=True):
+            if p is not q:
+                return False
+        for group in self.groups:  # (loops, not all(...): this runs at every step)
+            for i, view in zip(group.indices, group.data_views, strict=True):
+                if self.params[i].data is not view:
+                    return False
+        return True
 
     def gather_grads(self) -> list[Array]:
         """The flat gradient buffers, one per dtype, holding every parameter's ``grad``

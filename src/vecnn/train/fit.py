@@ -703,19 +703,17 @@ class TrainingRun:
 
 
 def _finite(cost: Array, optimizer: Optimizer) -> bool:
-    """True when ``cost`` and every gradient are finite, in one read from the device: NaN
-    and ±inf make the sum of everything non-finite (a sum of finite values that overflows
-    gets a closer look). The gradients are summed from the flat buffers when every
-    parameter has one."""
-    grads = [p.grad for p in optimizer.params if p.grad is not None]
-    if len(grads) == len(optimizer.params):
-        grads = optimizer.flat.gather_grads()
-    total = xp.asarray(cost, dtype=xp.float64)  # a 0-d array, or a float (data-parallel)
+    """True when ``cost`` and every gradient are finite: one reduction over each flat
+    gradient buffer (backward wrote every gradient there) and one read from the device.
+    NaN and ±inf make the sum of everything non-finite; a sum of finite values that
+    overflows gets a closer look."""
+    grads = optimizer.flat.gather_grads()  # the buffers (zeros where a grad is None)
+    total = cost  # a 0-d array, or a float (data-parallel)
     for g in grads:
-        total = total + xp.astype(xp.sum(g), xp.float64)
+        total = total + xp.sum(g)
     if math.isfinite(float(total)):
         return True
-    return bool(xp.isfinite(cost)) and all(bool(xp.all(xp.isfinite(g))) for g in grads)
+    return bool(xp.isfinite(xp.asarray(cost))) and all(bool(xp.all(xp.isfinite(g))) for g in grads)
 
 
 def _check_settings(epochs: Any, batch_size: Any, lr: Any, l2: Any, validation_split: Any) -> None:
