@@ -263,6 +263,11 @@ def fit(
     ``TrainingDivergedError`` naming the epoch and step, before that step changes the
     weights.
 
+    ``fit`` trains on the examples as contiguous rows: a C-ordered ``X (n[0], m)`` is
+    copied once into that layout, and the copy is kept while ``X`` lives, so that further
+    ``fit`` calls on the same, unchanged ``X`` (``fit(epochs=1)`` in a loop) neither copy
+    nor check it again (``vecnn.train.example_rows.forget_kept_rows()`` frees it sooner).
+
     A later ``fit`` continues from the current weights and keeps the classes the first
     one learned (so the output units keep their meaning): ``Y`` may lack some of them,
     and a label that is not among them is a ValueError; pass ``classes`` to relabel.
