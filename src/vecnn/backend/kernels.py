@@ -18,6 +18,7 @@ fast.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy
@@ -134,11 +135,18 @@ def _adam_in_place(W: Any, g: Any, v: Any, s: Any, numbers: Any, scratch: Any) -
     W -= b
 
 
-def adam(W: Any, g: Any, v: Any, s: Any, scalars: tuple[float, ...], scratch: Any = None) -> bool:
+def adam(
+    W: Any,
+    g: Any,
+    v: Any,
+    s: Any,
+    scalars: tuple[float, ...],
+    scratch: Callable[[Any], tuple[Any, Any]] | None = None,
+) -> bool:
     """Update the flat arrays ``W``, ``v``, ``s`` in place by one Adam step; False when it
     cannot (then the caller applies the rule itself): fast paths off, arrays of mixed
-    dtypes or not one-dimensional, or (NumPy without Numba) no ``scratch``: two arrays
-    like ``W`` for the in-place path."""
+    dtypes or not one-dimensional, or (NumPy without Numba) no ``scratch``: the function
+    that gives two arrays like ``W`` for the in-place path."""
     if not _enabled or backend.name not in ("numpy", "cupy"):
         return False
     dtype = W.dtype
@@ -149,7 +157,7 @@ def adam(W: Any, g: Any, v: Any, s: Any, scalars: tuple[float, ...], scratch: An
     if not available():
         if scratch is None:
             return False
-        _adam_in_place(W, g, v, s, numbers, scratch)
+        _adam_in_place(W, g, v, s, numbers, scratch(W))
         return True
     kernel = _kernel("adam")
     if backend.name == "cupy":

@@ -66,11 +66,9 @@ class Adam(Optimizer):
     def _state_names(self, hyper: Mapping[str, Any]) -> tuple[str, ...]:
         return ("v", "s")
 
-    def _scratch(self, W: Array) -> tuple[Array, Array] | None:
-        """Two arrays like the flat buffer ``W`` for the in-place fast path, made once (None
-        for a single parameter's step, which takes the rule)."""
-        if W.ndim != 1:
-            return None
+    def _scratch(self, W: Array) -> tuple[Array, Array]:
+        """Two arrays like the flat buffer ``W`` for the in-place fast path, made on its
+        first use and kept."""
         key = (W.shape, W.dtype)
         if key not in self._scratch_arrays:
             self._scratch_arrays[key] = (xp.empty_like(W), xp.empty_like(W))
@@ -92,7 +90,7 @@ class Adam(Optimizer):
         (β1, β2), α, ε = self.betas, self.lr, self.eps
         v, s = state["v"], state["s"]
         numbers = (β1, β2, α, ε, l2, decay, 1 - β1**t, 1 - β2**t)
-        if kernels.adam(W, g, v, s, numbers, self._scratch(W)):
+        if kernels.adam(W, g, v, s, numbers, self._scratch):
             return
         if decay:
             W -= decay * W
