@@ -39,7 +39,11 @@ What scikit-learn's MLP lacks: ``dropout`` (rate after each hidden layer), ``bat
 Class weights are per-example weights on the cost (``s_i`` above), combined with
 ``sample_weight`` by multiplication. Training is ``Network.fit`` (its mini-batches, its
 ``sample_weight`` and ``l2``, the fused losses), called by ``_fit_stochastic`` with
-scikit-learn's stopping rule as a callback (``_stopping.py``).
+scikit-learn's stopping rule as a callback (``_StoppingRule``).
+
+The modules: ``estimators.py`` (the three estimators; ``_MLP``, what they share; how they
+train with ``Network.fit``), ``checks.py`` (parameters and data), ``pickling.py`` (the
+fitted network as plain data).
 
 dtype: the network computes in ``X``'s floating dtype, float32 or float64 (integers and
 other inputs become float64), so float32 data stays float32 end to end.
@@ -47,7 +51,13 @@ other inputs become float64), so float32 data stays float32 end to end.
 
 from __future__ import annotations
 
-from vecnn.integrations.sklearn.classifier import MLPClassifier, NeuronClassifier
-from vecnn.integrations.sklearn.regressor import MLPRegressor
+try:
+    import sklearn  # noqa: F401
+except ImportError as error:  # pragma: no cover - exercised only without scikit-learn
+    raise ImportError(
+        "vecnn.sklearn needs scikit-learn, which is not installed: pip install vecnn[sklearn]"
+    ) from error
+
+from vecnn.integrations.sklearn.estimators import MLPClassifier, MLPRegressor, NeuronClassifier
 
 __all__ = ["MLPClassifier", "MLPRegressor", "NeuronClassifier"]

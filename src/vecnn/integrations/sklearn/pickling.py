@@ -1,4 +1,5 @@
-"""The fitted network as plain data for pickling, and back."""
+"""Pickling: the fitted network travels as plain data (config, arrays, generator, optimizer
+state), and is rebuilt from it."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ _OPTIMIZER_TYPES: dict[str, type[Optimizer]] = {
 }
 
 
-# ------------------------------------------------------------------------- pickling
-def _freeze(network: Network) -> dict[str, Any]:
+def freeze_network(network: Network) -> dict[str, Any]:
     """The network as plain data: its config, a copy of its arrays, generator, optimizer.
 
     (Pickling the optimizer object itself would break the link between its flat buffers
@@ -34,7 +34,7 @@ def _freeze(network: Network) -> dict[str, Any]:
     }
 
 
-def _thaw(frozen: dict[str, Any]) -> Network:
+def thaw_network(frozen: dict[str, Any]) -> Network:
     network = Network(Network.layers_from_config(frozen["config"]))
     network.load_state_dict(frozen["arrays"])
     network._task, network.classes_ = frozen["task"], frozen["classes"]
