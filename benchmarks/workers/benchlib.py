@@ -507,14 +507,20 @@ class Adapter:
 def run_case(case: dict[str, Any], adapter: Adapter) -> dict[str, Any]:
     """Warm up, then time ``case["runs"]`` runs of ``case`` with ``adapter``.
 
-    Memory: ``memory_mb`` is the resident-set high-water mark over the whole case (data,
-    model, warm-up and timed runs) less the resident set once the framework was imported
-    and before the data were made; ``memory_budget_mb`` is ``memory_budget_mb(case)``.
+    Memory: ``memory_mb`` is the resident-set high-water mark from the data's making to the
+    end of the timed runs (data, model, warm-up and timed runs; not the final evaluation)
+    less the resident set once the framework was imported and before the data were made;
+    ``memory_budget_mb`` is ``memory_budget_mb(case)``.
     """
     import_libraries(adapter.libraries)
     rss_libraries = rss_mb()
     data = case_data(case)
     measured = reset_peak_rss()  # the data's making (its temporaries) is not training
+
+    def timed_memory() -> dict[str, float]:  # read at the end of the timed runs
+        since = peak_rss_since_reset_mb() - rss_libraries if measured else math.nan
+        return {"peak_rss_timed_mb": peak_rss_mb(), "memory_mb": since}
+
     adapter.prepare(case, data)
     rss_ready = rss_mb()
     kind, runs, m = case["kind"], case["runs"], case["m"]
@@ -527,7 +533,7 @@ def run_case(case: dict[str, Any], adapter: Adapter) -> dict[str, Any]:
         for _ in range(runs):
             spent, logs = timed(adapter.epoch)
             times.append(spent)
-        extra["peak_rss_timed_mb"] = peak_rss_mb()
+        extra.update(timed_memory())
         extra["epoch_logs"] = logs
         scores = score(adapter.proba("X"), data["y"])
     elif kind == "steps":
@@ -537,7 +543,7 @@ def run_case(case: dict[str, Any], adapter: Adapter) -> dict[str, Any]:
         for _ in range(runs):
             spent, _ = timed(lambda: adapter.steps(steps))
             times.append(spent / steps)
-        extra["peak_rss_timed_mb"] = peak_rss_mb()
+        extra.update(timed_memory())
         scores = score(adapter.proba("X"), data["y"])
     elif kind == "predict":
         adapter.build(case["seed"])
@@ -547,7 +553,7 @@ def run_case(case: dict[str, Any], adapter: Adapter) -> dict[str, Any]:
         for _ in range(runs):
             spent, proba = timed(lambda: adapter.proba("X_rows"))
             times.append(spent)
-        extra["peak_rss_timed_mb"] = peak_rss_mb()
+        extra.update(timed_memory())
         scores = score(proba, data["y_rows"])  # on the held-out rows
     elif kind == "target":
         adapter.build(case["seed"])
@@ -568,7 +574,7 @@ def run_case(case: dict[str, Any], adapter: Adapter) -> dict[str, Any]:
             epochs_taken.append(epochs)
             test_accuracy.append(accuracy)
         extra.update(
-            peak_rss_timed_mb=peak_rss_mb(),
+            **timed_memory(),
             epochs=epochs_taken,
             test_accuracy=test_accuracy,
             reached=[a >= case["target"] for a in test_accuracy],
@@ -576,7 +582,6 @@ def run_case(case: dict[str, Any], adapter: Adapter) -> dict[str, Any]:
         scores = score(adapter.proba("X"), data["y"])
     else:
         raise ValueError(f"unknown kind {kind!r}")
-    extra["memory_mb"] = peak_rss_since_reset_mb() - rss_libraries if measured else math.nan
     extra["memory_budget_mb"] = memory_budget_mb(case, data)
     return answer(case, adapter.name, times, data, scores, adapter.versions(), rss_ready, **extra)
 
