@@ -594,6 +594,18 @@ def test_demo_reaches_96_percent_on_the_held_out_digits(cli, tmp_path):
     scores = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert scores["evaluated_on"] == "test"
     assert scores["accuracy"] >= 0.96
+    # what the README says `make demo` (`vecnn demo`) prints, and the figure it quotes
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    quoted = float(re.search(r"reaches about ([\d.]+) test accuracy", readme).group(1))
+    assert abs(scores["accuracy"] - quoted) <= 0.01, (scores["accuracy"], quoted)
+    assert "total parameters: 4,810" in result.out  # the network's summary
+    epochs = re.findall(r"^epoch +\d+/\d+ +loss", result.out, flags=re.M)  # a line per epoch
+    assert len(epochs) == len((out / "history.csv").read_text().splitlines()) - 1 >= 5
+    assert f"test metrics ({scores['examples']} rows): accuracy {scores['accuracy']:.4f}" in (
+        result.out
+    )
+    assert "(`vecnn-demo/report.html`)" in readme
+    assert "(default vecnn-demo)" in cli("demo", "--help").out
     assert f"report:  {out / 'report.html'}" in result.out.splitlines()
     assert "Z[1]" not in result.out
     for plot in ("loss", "metrics", "confusion"):
