@@ -192,9 +192,10 @@ class Sequential:
         return params
 
     def flat_grads(self) -> list[Array]:
-        """The flat gradient buffers, one per dtype, after copying every parameter's
-        ``grad`` into them (each ``grad`` then is a view of its buffer): what data-parallel
-        training reduces, in place, before ``optimizer.step()``."""
+        """The flat gradient buffers, one per dtype, holding every parameter's ``grad``
+        (``backward()`` computes them in their slots; a ``grad`` set by hand is copied in
+        and becomes a view): what data-parallel training reduces, in place, before
+        ``optimizer.step()``."""
         self._require_built("flat_grads()")
         return self.flat.gather_grads()
 
