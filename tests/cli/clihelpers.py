@@ -84,3 +84,19 @@ DATASETS = {
     "regression": (regression_rows, "price"),
 }
 EPOCHS = 8
+
+
+def interrupt_after_epoch(monkeypatch, after_epoch: int):
+    """Make ``vecnn train`` raise Ctrl-C right after epoch ``after_epoch`` (0-based)'s
+    checkpoint is written; returns the original ``on_epoch_end``, to put back."""
+    from vecnn.cli.resume import EpochCheckpoint
+
+    original = EpochCheckpoint.on_epoch_end
+
+    def interrupt(self, network, epoch, logs):
+        original(self, network, epoch, logs)
+        if epoch == after_epoch:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(EpochCheckpoint, "on_epoch_end", interrupt)
+    return original

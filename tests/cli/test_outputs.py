@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from clihelpers import binary_rows, write_csv
+from clihelpers import binary_rows, interrupt_after_epoch, write_csv
 
 import vecnn
 from vecnn import Network
@@ -188,14 +188,7 @@ def test_a_fresh_run_over_an_unfinished_checkpoint_is_refused(cli, tmp_path, mon
     header, rows = binary_rows()
     data = write_csv(tmp_path / "d.csv", header, rows)
     out = tmp_path / "run"
-    original = resume_module.EpochCheckpoint.on_epoch_end
-
-    def stop_after_second(self, network, epoch, logs):
-        original(self, network, epoch, logs)
-        if epoch == 1:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(resume_module.EpochCheckpoint, "on_epoch_end", stop_after_second)
+    original = interrupt_after_epoch(monkeypatch, 1)
     assert _train(cli, data, out, "--epochs", 5).code == 130
     monkeypatch.setattr(resume_module.EpochCheckpoint, "on_epoch_end", original)
     checkpoint = out / "checkpoint.vecnn"

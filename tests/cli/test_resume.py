@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from clihelpers import species_rows, write_csv
+from clihelpers import interrupt_after_epoch, species_rows, write_csv
 
 import vecnn
 from vecnn.cli import resume as resume_module
@@ -51,14 +51,7 @@ def test_an_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_one(
     data = write_csv(tmp_path / "species.csv", header, rows)
     assert _train(cli, data, tmp_path / "whole").code == 0
 
-    original = resume_module.EpochCheckpoint.on_epoch_end
-
-    def interrupt_after_third(self, network, epoch, logs):
-        original(self, network, epoch, logs)
-        if epoch == 2:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(resume_module.EpochCheckpoint, "on_epoch_end", interrupt_after_third)
+    original = interrupt_after_epoch(monkeypatch, 2)
     stopped = _train(cli, data, tmp_path / "cut")
     assert stopped.code == 130
     checkpoint = tmp_path / "cut" / "checkpoint.vecnn"
@@ -139,14 +132,7 @@ def _interrupted_run(cli, tmp_path, monkeypatch, after_epoch=2):
     """A run with early stopping stopped by Ctrl-C after ``after_epoch + 1`` epochs."""
     header, rows = species_rows()
     data = write_csv(tmp_path / "species.csv", header, rows)
-    original = resume_module.EpochCheckpoint.on_epoch_end
-
-    def interrupt(self, network, epoch, logs):
-        original(self, network, epoch, logs)
-        if epoch == after_epoch:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(resume_module.EpochCheckpoint, "on_epoch_end", interrupt)
+    original = interrupt_after_epoch(monkeypatch, after_epoch)
     assert _train(cli, data, tmp_path / "cut").code == 130
     monkeypatch.setattr(resume_module.EpochCheckpoint, "on_epoch_end", original)
     return data, tmp_path / "cut" / "checkpoint.vecnn"
