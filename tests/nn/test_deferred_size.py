@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -134,3 +136,30 @@ def test_batch_norm_takes_its_size_from_the_layer_before_or_the_first_x():
     assert first.sizes == [None, 2]
     first(X)
     assert first.sizes == [5, 2] and first.layers[0].config()["n"] == 5
+
+
+@pytest.mark.parametrize(
+    "keywords", [{"n_in": 3}, {"n_in": 3, "activation": "relu"}, {"n_in": 3, "n_out": "relu"}]
+)
+def test_n_in_by_keyword_without_n_out_is_refused_naming_the_fix(keywords):
+    with pytest.raises(TypeError, match=r"gives the input size but no n_out.*Dense\(3, n_out\)"):
+        Dense(**keywords)
+
+
+def test_one_size_by_position_is_still_the_units_and_both_sizes_by_keyword_still_work():
+    for layer, sizes in [
+        (Dense(16), (None, 16)),
+        (Dense(16, "relu"), (None, 16)),
+        (Dense(None, 16), (None, 16)),
+        (Dense(n_in=None, n_out=16), (None, 16)),
+        (Dense(3, 4), (3, 4)),
+        (Dense(n_in=3, n_out=4), (3, 4)),
+        (Dense(3, n_out=4), (3, 4)),
+    ]:
+        assert (layer.n_in, layer.n_out) == sizes
+    explicit = Dense(3, 4, "tanh", seed=0)
+    again = Dense.from_config(explicit.config())
+    assert (again.n_in, again.n_out, again.activation) == (3, 4, "tanh")
+    deferred = Dense.from_config(Dense(4, "tanh").config())
+    assert (deferred.n_in, deferred.n_out) == (None, 4)
+    assert list(inspect.signature(Dense).parameters)[:2] == ["n_in", "n_out"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from numbers import Integral
 from typing import Any
 
@@ -43,6 +44,7 @@ class Dense(Layer):
     the layer's own seed, or, in a seeded network, from the network's generator in layer
     order (every draw of such a network waits until its last size is known), so
     ``Dense(n_out)`` and ``Dense(n_in, n_out)`` with the same seeds give the same weights.
+    A lone size is the units: ``Dense(n_in=3)`` (no ``n_out``) is refused with a TypeError.
     """
 
     kind = "Dense"
@@ -81,6 +83,23 @@ class Dense(Layer):
         self._rng: Generator | None = as_generator(seed)  # until W is drawn
         if n_in is not None:
             self.build(int(n_in))
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Dense:
+        # Only __new__ sees whether a size came by keyword: Dense(3) alone is 3 units with
+        # n_in found at the first call, but Dense(n_in=3) names the input size, no units.
+        # (A subclass with an __init__ of its own reads its arguments its own way.)
+        n_out = kwargs.get("n_out")
+        lone_n_in = kwargs.get("n_in") is not None and (n_out is None or isinstance(n_out, str))
+        if lone_n_in and cls.__init__ is Dense.__init__:
+            raise TypeError(
+                f"Dense(n_in={kwargs['n_in']!r}) gives the input size but no n_out, the number "
+                f"of units: write Dense({kwargs['n_in']!r}, n_out) (or Dense(n_out) alone, and "
+                "n_in is found at the first call)"
+            )
+        return super().__new__(cls)
+
+    # help(Dense) and inspect.signature(Dense) show __init__'s parameters, not (*args, **kwargs)
+    __new__.__signature__ = inspect.signature(__init__)  # type: ignore[attr-defined]
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Dense:
