@@ -678,6 +678,35 @@ def test_a17_absurd_layer_sizes_are_refused_before_building(valid, tmp_path):
     refused(path, "declares 1000001000004 parameter values but the file stores 13")
 
 
+@pytest.mark.parametrize("layer, key", [(0, "n_in"), (1, "n_in"), (1, "n_out")])
+@pytest.mark.parametrize("value", [None, "3", 2.5, True, 0, "missing"])
+def test_a_null_or_non_integer_size_is_a_malformed_file_naming_layer_and_key(
+    valid, tmp_path, layer, key, value
+):
+    """A saved layer knows its sizes: ``"n_in": null`` is a bad file, not a layer that
+    waits for its first call (whose message, meant for code, asked to call it on X)."""
+    header, payload = parse(valid[1])
+    settings = header["config"]["layers"][layer]["config"]
+    if value == "missing":
+        del settings[key]
+    else:
+        settings[key] = value
+    path = write(tmp_path / "sizes.vecnn", pack(header, payload))
+    found = "nothing" if value == "missing" else json.dumps(value)
+    message = refused(
+        path, f"layer {layer + 1} (Dense): config key {key!r} must be a positive integer"
+    )
+    assert message.endswith(f"found {found}") and "network(X)" not in message
+
+
+def test_a_null_batch_norm_size_is_a_malformed_file(tmp_path):
+    net = Network([Dense(2, 3, seed=0), BatchNorm(3), Dense(3, 1, "sigmoid", seed=1)])
+    header, payload = parse(vecnn.save(net, tmp_path / "bn.vecnn").read_bytes())
+    header["config"]["layers"][1]["config"]["n"] = None
+    path = write(tmp_path / "bn.vecnn", pack(header, payload))
+    refused(path, "layer 2 (BatchNorm): config key 'n' must be a positive integer", "found null")
+
+
 def test_negative_running_variance_is_rejected(tmp_path):
     net = Network([Dense(2, 3, seed=0), BatchNorm(3), Dense(3, 1, "sigmoid", seed=1)])
     header, _ = parse(vecnn.save(net, tmp_path / "bn.vecnn").read_bytes())

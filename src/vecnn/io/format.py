@@ -460,7 +460,10 @@ def _check_config(config: Any, stored_values: int, shown: Any) -> None:
                     f"{_json_type(value)}",
                     shown,
                 )
-        declared += LAYER_TYPES[kind].declared_values(settings)
+        try:
+            declared += LAYER_TYPES[kind].declared_values(settings)
+        except _EXPECTED_ERRORS as error:  # a size that is null, missing or not an integer
+            raise _fail(f"{where} ({kind}): {error}", shown) from None
     if declared > stored_values + _SLACK_VALUES:
         raise _fail(
             f"the architecture declares {declared} parameter values but the file stores "

@@ -9,7 +9,7 @@ from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import dtype_name, to_numpy, xp
 from vecnn.nn.dense import check_dtype
-from vecnn.nn.layer import Generator, GraphBuilder, Layer, is_positive_int, shape_text
+from vecnn.nn.layer import Generator, GraphBuilder, Layer, shape_text, stored_size
 
 
 class BatchNorm(Layer):
@@ -94,9 +94,7 @@ class BatchNorm(Layer):
 
     @classmethod
     def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-        n = config.get("n")
-        if not is_positive_int(n):
-            return {}
+        n = stored_size(config, "n")
         return {key: (n, 1) for key in ("gamma", "beta", "running_mean", "running_var")}
 
     def summary_cells(self) -> tuple[str, str, str]:

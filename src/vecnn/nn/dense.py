@@ -17,8 +17,8 @@ from vecnn.nn.layer import (
     Layer,
     Seed,
     as_generator,
-    is_positive_int,
     shape_text,
+    stored_size,
 )
 
 
@@ -177,9 +177,7 @@ class Dense(Layer):
 
     @classmethod
     def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-        n_in, n_out = config.get("n_in"), config.get("n_out")
-        if not (is_positive_int(n_in) and is_positive_int(n_out)):
-            return {}
+        n_in, n_out = stored_size(config, "n_in"), stored_size(config, "n_out")
         return {"W": (n_out, n_in), "b": (n_out, 1)}
 
     # ------------------------------------------------------------ description

@@ -8,6 +8,7 @@ model file's validation ask the layer, never switch on its type.
 from __future__ import annotations
 
 import inspect
+import json
 import math
 from typing import Any, ClassVar, Protocol
 
@@ -45,6 +46,19 @@ def shape_text(rows: int | str | None, cols: int | str | None) -> str:
 def is_positive_int(value: Any) -> bool:
     """True for an int ≥ 1 (not a bool): a size as a config may give it."""
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def stored_size(config: dict[str, Any], key: str) -> int:
+    """``config[key]``, a size of a saved layer: an int ≥ 1, or a ValueError naming the key
+    (a layer is saved built, so its stored sizes are all known: ``null`` is no size)."""
+    value = config.get(key)
+    if not is_positive_int(value):
+        found = "nothing" if key not in config else json.dumps(value)[:80]
+        raise ValueError(
+            f"config key {key!r} must be a positive integer (a saved layer knows all its "
+            f"sizes); found {found}"
+        )
+    return int(value)
 
 
 class GraphBuilder(Protocol):
@@ -179,7 +193,8 @@ class Layer:
     def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
         """The shapes of the parameters and buffers that ``config`` asks for, by short name,
         computed without making the layer (a model file's header is checked against them
-        before anything is allocated); only what plain positive ints in ``config`` fix."""
+        before anything is allocated). A size that is not a positive int (``null``, a
+        string) is a ValueError naming its key: ``stored_size`` does both."""
         return {}
 
     @classmethod
