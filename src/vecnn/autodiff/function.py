@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from vecnn.autodiff.anomaly import check_finite_result, is_anomaly_enabled
+from vecnn.autodiff.mode import _state as _mode
 from vecnn.autodiff.mode import is_grad_enabled
 from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import Array, as_float_array, xp
@@ -91,9 +92,13 @@ class Function:
         needs_grad = tuple(op is not None and op.requires_grad for op in inputs)
         record = True in needs_grad and is_grad_enabled()
         fn.needs_grad = needs_grad if record else (False,) * len(operands)
-        out = fn.forward(*arrays)
-        if not isinstance(out, Array):  # NumPy gives scalars for full reductions: keep arrays
-            out = xp.asarray(out)
+        tape = _mode.tape  # a step plan recording this step (plan.py)
+        if tape is not None:
+            out = tape.run(fn, operands, arrays)
+        else:
+            out = fn.forward(*arrays)
+            if not isinstance(out, Array):  # NumPy gives scalars for full reductions
+                out = xp.asarray(out)
         if is_anomaly_enabled():
             check_finite_result(fn.name, "forward pass", out, arrays)
         if not record:

@@ -1,6 +1,7 @@
 """Whether operations record the graph: on by default, off inside ``no_grad()``.
 
-The per-thread state also holds the anomaly mode's flag (see ``anomaly.py``).
+The per-thread state also holds the anomaly mode's flag (see ``anomaly.py``) and the
+step plan's tape while it records (``plan.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 class _GradMode(threading.local):
     enabled = True  # each thread starts with gradients on
     anomaly = False  # and without anomaly detection
+    tape = None  # the step plan's recorder while it records a step (plan.py)
 
 
 _state = _GradMode()

@@ -43,6 +43,7 @@ class Activation(Layer):
     """``A = g(Z)`` on its own, e.g. after ``BatchNorm``; no parameters."""
 
     kind = "Activation"
+    replayable = True
 
     def __init__(self, activation: str) -> None:
         super().__init__()

@@ -48,6 +48,7 @@ class Dense(Layer):
     """
 
     kind = "Dense"
+    replayable = True
     numbered = True
 
     def __init__(

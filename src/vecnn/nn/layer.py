@@ -99,6 +99,10 @@ class Layer:
     """True for a layer that draws from the network's generator in training (Dropout)."""
     min_batch: ClassVar[int] = 1
     """The fewest examples a training batch may have (batch norm estimates a variance: 2)."""
+    replayable: ClassVar[bool] = False
+    """True for a layer whose training forward is graph operations only, the same ones at
+    every step (no draw, no state changed outside the graph): ``fit`` may then record one
+    step and replay it (``autodiff/plan.py``). Dense and Activation are."""
     activation: str = "linear"
     dtype: Any = None
     """The parameters' dtype; None for a layer without parameters."""

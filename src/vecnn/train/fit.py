@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
+from vecnn.autodiff.anomaly import is_anomaly_enabled
 from vecnn.autodiff.mode import no_grad
+from vecnn.autodiff.plan import StepPlan, plans_enabled
 from vecnn.backend import Array, dtype_name, errstate, to_device, xp
 from vecnn.backend.host import xp as host_xp
 from vecnn.data import (
@@ -49,6 +51,7 @@ from vecnn.train.example_rows import checked_columns
 from vecnn.train.history import History
 
 if TYPE_CHECKING:
+    from vecnn.autodiff.tensor import Tensor
     from vecnn.train.network import Network
 
 
@@ -497,6 +500,12 @@ class TrainingRun:
         # when that step turns out to diverge (they are (n, 1) columns: cheap to copy).
         self.buffers = list(network.named_buffers().values())
         self.buffers_before: list[Array] = []
+        # One recorded step per batch shape, replayed (autodiff/plan.py) when every layer's
+        # training forward is plain graph operations; None: every step through the engine.
+        replayable = all(layer.replayable for layer in network.layers)
+        self.plans: dict[tuple, StepPlan] | None = (
+            {} if plans_enabled() and replayable and self.parallel is None else None
+        )
 
     # ------------------------------------------------------------------- epochs
     def train(self, first: int, epochs: int) -> History:
@@ -579,20 +588,50 @@ class TrainingRun:
         ``(n[L], m_b)``, both left on the device.
 
         Each parameter's ``.grad`` then holds ``∂J/∂p``; ``apply_step`` checks ``J`` and the
-        gradients before the update.
+        gradients before the update. An unweighted step is recorded once per batch shape
+        and then replayed (``StepPlan``: the engine's numbers, bit for bit, without it).
         """
-        network, loss = self.network, self.loss
         if self.buffers:
             self.buffers_before = [xp.asarray(b, copy=True) for b in self.buffers]
+        self.optimizer.zero_grad()
+        if self.plans is None or s_b is not None or is_anomaly_enabled():
+            return self.engine_step(X_b, Y_b, s_b)
+        key = (X_b.shape, Y_b.shape, X_b.dtype, Y_b.dtype)
+        plan = self.plans.get(key)
+        if plan is None and len(self.plans) < 4:  # (the full batches and the last one)
+            plan, (J, output) = StepPlan.record(self.forward_cost, (X_b, Y_b))
+            if plan is None:
+                self.plans = None  # a graph that cannot be replayed: the engine from now on
+                J.backward()
+            elif plan.ready():
+                self.plans[key] = plan
+                plan.backward()
+            else:  # a parameter kept an earlier gradient: the engine adds to it
+                J.backward()
+            return J.data, output.data
+        if plan is not None and plan.ready():
+            return tuple(plan.replay(X_b, Y_b))
+        return self.engine_step(X_b, Y_b, s_b)
+
+    def engine_step(self, X_b: Array, Y_b: Array, s_b: Array | None) -> tuple[Array, Array]:
+        """``compute_gradients`` through the graph engine: forward, ``J``, ``J.backward()``."""
+        J, output = self.forward_cost(X_b, Y_b, s_b)
+        J.backward()
+        return J.data, output.data
+
+    def forward_cost(
+        self, X_b: Array, Y_b: Array, s_b: Array | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """The forward pass and ``J = loss(output, Y_b) + (λ/(2 m_b)) Σ ‖W[l]‖²``: the
+        Tensors ``J`` and the output (``Z[L]`` for a loss from logits, else ``A[L]``)."""
+        network, loss = self.network, self.loss
         output = network.logits(X_b) if loss.takes_logits else network.forward(X_b)
         J = loss(output, Y_b, s_b)
         m_b = X_b.shape[1] if s_b is None else float(xp.sum(s_b))
         penalty = l2_penalty(self.weights, self.l2, m_b)
         if penalty is not None:
             J = J + penalty
-        self.optimizer.zero_grad()
-        J.backward()
-        return J.data, output.data
+        return J, output
 
     def apply_step(self, cost: Array | float) -> None:
         """The optimizer's update, unless the cost or a gradient is NaN or infinite: a

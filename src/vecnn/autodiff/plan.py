@@ -1,0 +1,327 @@
+"""A step plan: one training step's graph recorded once, then replayed without the engine.
+
+Each training step builds the same graph: the same operations, in the same order, on
+arrays of the same shapes. ``StepPlan.record`` runs the step once through the engine
+while a tape notes each operation (its ``Function``, its parameters, where each operand
+came from: a parameter, an earlier result, one of the step's inputs ``X_b``, ``Y_b``, or
+a constant) and works out once what ``Tensor.backward`` decides at every step: the order
+of the backward walk, which gradients add up, which parameter's gradient slot each
+``dense`` node may write into. ``replay(X_b, Y_b)`` then calls the same operations'
+``forward`` and ``backward`` on plain arrays in that order: no ``Tensor``, no
+``Function.apply``, no topological sort, no dictionary of pending tensors per step.
+
+The operations are the ones the engine calls (their forward beside their backward,
+``ops/``), in the engine's order, with its sums in its order, so a replayed step gives
+the engine's numbers bit for bit (``tests/autodiff/test_plan.py``). A plan is only
+exact for a step whose graph holds everything the step does: ``record`` refuses (returns
+None) a step with an operand array that is neither a declared input nor a scalar (a
+dropout mask, drawn anew each step), a tensor that retains its gradient, or an input it
+cannot find on the tape; layers with effects outside the graph (batch norm's running
+statistics) are left out by their caller (``Layer.replayable``). A new shape needs a new
+plan (``train/fit.py`` keeps one per batch shape).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from vecnn.autodiff import mode
+from vecnn.autodiff.function import Function
+from vecnn.autodiff.tensor import Tensor, _topological_order
+from vecnn.backend import Array, as_float_array, copy, is_fresh, xp
+
+# Where an operand comes from (the first item of each source tuple).
+_RESULT, _LEAF, _INPUT, _CONSTANT = range(4)
+
+_enabled = os.environ.get("VECNN_STEP_PLAN", "1") != "0"
+
+
+def use_plans(enabled: bool) -> None:
+    """Turn step plans on or off for this process (``VECNN_STEP_PLAN=0`` starts it off);
+    off, every training step goes through the graph engine."""
+    global _enabled
+    _enabled = bool(enabled)
+
+
+def plans_enabled() -> bool:
+    """True when training may replay recorded steps (see ``use_plans``)."""
+    return _enabled
+
+
+class _Tape:
+    """What ``Function.apply`` records while ``record`` runs a step: per operation, its
+    Function, its parameters (the instance's attributes before ``forward``), its
+    operands and the arrays ``forward`` received, and its result."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[Function, dict[str, Any], tuple[Any, ...], list[Array]]] = []
+        self.results: list[Array] = []
+
+    def run(self, fn: Function, operands: tuple[Any, ...], arrays: list[Array]) -> Any:
+        self.entries.append((fn, dict(fn.__dict__), operands, list(arrays)))
+        out = fn.forward(*arrays)
+        if not isinstance(out, Array):
+            out = xp.asarray(out)
+        self.results.append(out)
+        return out
+
+
+class _Node:
+    """One recorded operation: how to call it again and where its gradients go."""
+
+    __slots__ = ("cls", "config", "routes", "slots", "sources", "writes_slots")
+
+    def __init__(self, fn: Function, config: dict[str, Any], sources: list[tuple]) -> None:
+        self.cls = type(fn)
+        self.config = config
+        self.sources = sources
+        self.writes_slots = fn.writes_grad_slots
+        self.routes: list[tuple[int, int]] = []  # (input position, id of the input)
+        self.slots: tuple[Array | None, ...] | None = None
+
+
+class StepPlan:
+    """A recorded step: ``replay(*inputs)`` gives ``(J, *outputs)`` as arrays and leaves
+    each parameter's ``grad`` (its flat gradient slot) as ``J.backward()`` would."""
+
+    def __init__(
+        self,
+        nodes: list[_Node],
+        leaves: list[Tensor],
+        walk: list[int],
+        outputs: list[int],
+    ) -> None:
+        self.nodes = nodes
+        self.leaves = leaves  # the parameters, by id len(nodes) + k
+        self.walk = walk  # ids in the order of the engine's backward walk
+        self.outputs = outputs  # ids of J and the other outputs
+
+    # ------------------------------------------------------------------ recording
+    @classmethod
+    def record(
+        cls,
+        step: Callable[..., Sequence[Tensor]],
+        inputs: Sequence[Array],
+    ) -> tuple[StepPlan | None, list[Tensor]]:
+        """Run ``step(*inputs)`` (it returns ``J`` first, a scalar Tensor, then any other
+        Tensors the caller wants) through the engine, recording it.
+
+        Returns the plan (None when this step cannot be replayed exactly, see the module's
+        docstring) and the Tensors ``step`` returned; with a plan, their gradients are not
+        computed yet: call ``plan.backward`` (once), else ``J.backward()`` as usual.
+        """
+        tape = _Tape()
+        previous = mode._state.tape
+        mode._state.tape = tape
+        try:
+            returned = list(step(*inputs))
+        finally:
+            mode._state.tape = previous
+        plan = cls._from_tape(tape, inputs, returned)
+        if plan is not None:
+            plan._recorded = [entry[0] for entry in tape.entries]
+            plan._recorded_values = tape.results
+        return plan, returned
+
+    @classmethod
+    def _from_tape(
+        cls, tape: _Tape, inputs: Sequence[Array], returned: list[Tensor]
+    ) -> StepPlan | None:
+        result_ids = {id(out): i for i, out in enumerate(tape.results)}
+        leaf_ids: dict[int, int] = {}
+        leaves: list[Tensor] = []
+        found_inputs: set[int] = set()
+        nodes: list[_Node] = []
+        tensor_ids: dict[Tensor, int] = {}  # the recorded Tensors, for the walk below
+        for fn, config, operands, arrays in tape.entries:
+            sources: list[tuple] = []
+            for operand, array in zip(operands, arrays, strict=True):
+                source = _source(operand, array, inputs, result_ids)
+                if source is None:
+                    return None
+                if source[0] == _LEAF:
+                    key = id(operand)
+                    if key not in leaf_ids:
+                        leaf_ids[key] = len(leaves)
+                        leaves.append(operand)
+                    source = (_LEAF, operand)
+                elif source[0] == _INPUT:
+                    found_inputs.add(source[1])
+                sources.append(source)
+            nodes.append(_Node(fn, config, sources))
+        if len(found_inputs) != len(inputs) or not returned:
+            return None
+        for tensor in returned:
+            if tensor._fn is None or id(tensor.data) not in result_ids:
+                return None
+        # the Tensors that made the graph, to follow the engine's own walk over them
+        n = len(nodes)
+        for tensor in _walk_tensors(returned[0]):
+            if tensor._retains_grad:  # its .grad is wanted: only the engine keeps one
+                return None
+            if tensor._fn is not None:
+                if id(tensor.data) not in result_ids:
+                    return None
+                tensor_ids[tensor] = result_ids[id(tensor.data)]
+            elif id(tensor) in leaf_ids:
+                tensor_ids[tensor] = n + leaf_ids[id(tensor)]
+            elif tensor.requires_grad:  # a leaf the tape did not see
+                return None
+        for i, (fn, *_) in enumerate(tape.entries):
+            if not hasattr(fn, "inputs"):  # no operand needed a gradient
+                continue
+            for k, (parent, needed) in enumerate(zip(fn.inputs, fn.needs_grad, strict=True)):
+                if needed:
+                    nodes[i].routes.append((k, tensor_ids[parent]))
+        walk = [tensor_ids[t] for t in reversed(_topological_order(returned[0]))]
+        plan = cls(nodes, leaves, walk, [result_ids[id(t.data)] for t in returned])
+        plan._assign_slots()
+        return plan
+
+    def _assign_slots(self) -> None:
+        """The gradient slots each slot-writing node gets: ``_free_slots``'s rule (a
+        parameter's slot while it has no gradient yet, and only for its first use in the
+        node), decided once over the walk instead of at every step."""
+        n = len(self.nodes)
+        pending = {self.walk[0]}
+        for node_id in self.walk:
+            if node_id >= n or node_id not in pending:
+                continue
+            pending.discard(node_id)
+            node = self.nodes[node_id]
+            if node.writes_slots:
+                slots: list[Array | None] = [None] * len(node.sources)
+                seen: set[int] = set()
+                for k, target in node.routes:
+                    if target >= n and target not in pending and target not in seen:
+                        slots[k] = self.leaves[target - n]._grad_slot
+                    seen.add(target)
+                node.slots = tuple(slots)
+            pending.update(target for _, target in node.routes)
+
+    # ------------------------------------------------------------------ replaying
+    def ready(self) -> bool:
+        """True when every parameter of the plan has no gradient (as after
+        ``zero_grad()``): a replay then gives exactly what the engine would."""
+        return all(leaf.grad is None for leaf in self.leaves)
+
+    def replay(self, *inputs: Array) -> list[Array]:
+        """Forward and backward of the recorded step on new ``inputs`` of the recorded
+        shapes and dtypes: ``[J, *outputs]`` as arrays; each parameter's ``grad`` set."""
+        fns: list[Function] = []
+        values: list[Array] = []
+        for node in self.nodes:
+            fn = object.__new__(node.cls)
+            fn.__dict__.update(node.config)
+            args = [_value(source, values, inputs) for source in node.sources]
+            out = fn.forward(*args)
+            if not isinstance(out, Array):
+                out = xp.asarray(out)
+            fns.append(fn)
+            values.append(out)
+        returned = [values[i] for i in self.outputs]
+        self._backward(fns, values)
+        return returned
+
+    def backward(self) -> None:
+        """The backward of the step ``record`` ran (once): every parameter's ``grad``."""
+        fns, values = self._recorded, self._recorded_values
+        del self._recorded, self._recorded_values
+        self._backward(fns, values)
+
+    def _backward(self, fns: list[Function], values: list[Array]) -> None:
+        """``Tensor.backward``'s walk with its decisions made: the same backward calls,
+        the same sums in the same order, the same copies into the slots."""
+        n = len(self.nodes)
+        root = self.walk[0]
+        pending: dict[int, tuple[Array, bool]] = {root: (xp.ones_like(values[root]), True)}
+        arrived = []  # given to .grad once the walk succeeded, as the engine does
+        for node_id in self.walk:
+            entry = pending.pop(node_id, None)
+            if entry is None:
+                continue
+            if node_id >= n:
+                arrived.append((self.leaves[node_id - n], *entry))
+                continue
+            dout = entry[0]
+            node, fn = self.nodes[node_id], fns[node_id]
+            if node.writes_slots:
+                fn.grad_slots = node.slots
+            grads = fn.backward(dout)
+            for k, target in node.routes:
+                dinput = grads[k]
+                if target in pending:
+                    pending[target] = (pending[target][0] + dinput, True)
+                else:
+                    pending[target] = (dinput, dinput is not dout and is_fresh(dinput))
+            fns[node_id] = None  # its saved arrays go now, as the engine's release()
+        for leaf, grad, owned in arrived:
+            self._arrive(leaf, grad, owned)
+
+    @staticmethod
+    def _arrive(leaf: Tensor, grad: Array, owned: bool) -> None:
+        """``Tensor._accumulate`` for a parameter with no gradient yet."""
+        if grad.dtype != leaf.data.dtype:
+            grad, owned = xp.astype(grad, leaf.data.dtype), True
+        slot = leaf._grad_slot
+        if slot is not None:
+            if grad is not slot:
+                slot[...] = grad
+            leaf.grad = slot
+        else:
+            leaf.grad = grad if owned else copy(grad)
+
+
+def _source(
+    operand: Any, array: Array, inputs: Sequence[Array], result_ids: dict[int, int]
+) -> tuple | None:
+    """Where ``operand`` (``array`` as ``forward`` got it) comes from, or None when a
+    replay could not know it (an array that is no input and not a scalar)."""
+    if isinstance(operand, Tensor):
+        if operand._fn is not None or id(operand.data) in result_ids:
+            index = result_ids.get(id(operand.data))
+            return None if index is None else (_RESULT, index)
+        if operand.requires_grad:
+            return (_LEAF, operand)
+        operand = operand.data  # a constant Tensor: as the array it holds
+        for k, x in enumerate(inputs):
+            if operand is x:
+                return (_INPUT, k, None)
+    else:
+        for k, x in enumerate(inputs):
+            if operand is x:
+                return (_INPUT, k, array.dtype)
+    if getattr(array, "size", 2) <= 1:
+        return (_CONSTANT, array)
+    return None
+
+
+def _value(source: tuple, values: list[Array], inputs: Sequence[Array]) -> Array:
+    kind = source[0]
+    if kind == _RESULT:
+        return values[source[1]]
+    if kind == _LEAF:
+        return source[1].data
+    if kind == _INPUT:
+        x = inputs[source[1]]
+        return x if source[2] is None else as_float_array(x, source[2])
+    return source[1]
+
+
+def _walk_tensors(root: Tensor) -> list[Tensor]:
+    """Every Tensor of ``root``'s graph that has an operation or requires a gradient."""
+    seen: set[Tensor] = set()
+    stack = [root]
+    found = []
+    while stack:
+        tensor = stack.pop()
+        if tensor in seen:
+            continue
+        seen.add(tensor)
+        found.append(tensor)
+        fn = tensor._fn
+        if fn is not None and not fn.released:
+            stack.extend(p for p in fn.inputs if p is not None)
+    return found
