@@ -111,6 +111,15 @@ class Optimizer:
 
     def step(self) -> None:
         """Update, in place, each parameter whose ``grad`` is not None."""
+        if self._in_flat_buffers():
+            grads = [group.grad for group in self.flat.groups]
+            if self.clip_norm is not None:
+                clip_arrays(grads, self.clip_norm)
+            t = self._steps[0] + 1
+            for group, state in zip(self.flat.groups, self._flat_state, strict=True):
+                self._rule(group.data, group.grad, state, t)
+            self._steps[:] = [t] * len(self._steps)
+            return
         active = []
         for i, p in enumerate(self.params):
             g = p.grad
@@ -144,6 +153,23 @@ class Optimizer:
                     self._rule(self.params[i].data, self.params[i].grad, state, self._steps[i] + 1)
         for i in active:
             self._steps[i] += 1
+
+    def _in_flat_buffers(self) -> bool:
+        """True when every parameter holds its views of the flat buffers, as ``data`` and
+        as ``grad`` (as after a backward), and all have had the same number of updates: the
+        common case, where the step is the rule on the flat arrays and needs no other check
+        (a view has its parameter's shape by construction)."""
+        steps = self._steps
+        if steps.count(steps[0]) != len(steps):
+            return False
+        params = self.params
+        for group in self.flat.groups:  # (loops, not all(...): this runs at every step)
+            views = zip(group.indices, group.data_views, group.grad_views, strict=True)
+            for i, data, grad in views:
+                p = params[i]
+                if p.data is not data or p.grad is not grad:
+                    return False
+        return True
 
     def _flat_step_possible(self, active: list[int]) -> bool:
         """True when every parameter has a gradient, all have had the same number of
