@@ -65,10 +65,13 @@ def test_compiled_kernel_equals_numpy(cls, kwargs, dtype):
         np.testing.assert_array_equal(compiled_state[key], numpy_state[key])
 
 
+@pytest.mark.parametrize("chunk_bytes", [None, 4004])  # 4004: 1,001 float32, 500 float64
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("cls", "kwargs"), OPTIMIZERS[:3])
-def test_the_in_place_numpy_path_equals_the_rule(cls, kwargs, dtype, monkeypatch):
+def test_the_in_place_numpy_path_equals_the_rule(cls, kwargs, dtype, chunk_bytes, monkeypatch):
     monkeypatch.setattr(kernels, "_numba", False)  # as without the 'fast' extra
+    if chunk_bytes is not None:  # chunks that do not divide the 122,407 parameters
+        monkeypatch.setattr(kernels, "ADAM_CHUNK_BYTES", chunk_bytes)
     assert not kernels.available()
     in_place, in_place_state = _train(cls, kwargs, dtype, kernels_on=True)
     rule, rule_state = _train(cls, kwargs, dtype, kernels_on=False)
@@ -76,6 +79,46 @@ def test_the_in_place_numpy_path_equals_the_rule(cls, kwargs, dtype, monkeypatch
         np.testing.assert_array_equal(a, b)  # the rule's operations in its order: bit for bit
     for key in in_place_state:
         np.testing.assert_array_equal(in_place_state[key], rule_state[key])
+
+
+@pytest.fixture
+def chunk_sizes(monkeypatch):
+    """Without Numba; the list of the sizes of the chunks the in-place path steps."""
+    monkeypatch.setattr(kernels, "_numba", False)
+    sizes = []
+    adam_chunk = kernels._adam_chunk
+
+    def counted(W, *args):
+        sizes.append(W.size)
+        adam_chunk(W, *args)
+
+    monkeypatch.setattr(kernels, "_adam_chunk", counted)
+    return sizes
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_in_place_path_steps_the_flat_buffer_chunk_by_chunk(dtype, chunk_sizes, monkeypatch):
+    monkeypatch.setattr(kernels, "ADAM_CHUNK_BYTES", 800)  # 200 float32 or 100 float64
+    chunk = 800 // np.dtype(dtype).itemsize
+    params = [vecnn.Tensor(np.ones((7, 73), dtype), requires_grad=True)]  # 511 values
+    optimizer = vecnn.optim.AdamW(params, lr=0.1)
+    params[0].grad = np.ones((7, 73), dtype)
+    optimizer.step()
+    assert chunk_sizes == [chunk] * (511 // chunk) + [511 % chunk]
+    scratch = list(optimizer._scratch_arrays.values())
+    assert [a.shape for pair in scratch for a in pair] == [(chunk,), (chunk,)]  # not 511
+    np.testing.assert_allclose(params[0].data, 1 - 0.1 * 0.01 - 0.1, rtol=1e-6)
+
+
+@pytest.mark.parametrize("size", [10, 262_144])
+def test_one_chunk_covers_a_float32_buffer_up_to_a_mebibyte(size, chunk_sizes):
+    assert kernels.chunk_length(np.float32) == 262_144
+    assert kernels.chunk_length(np.float64) == 131_072
+    p = vecnn.Tensor(np.zeros(size, np.float32), requires_grad=True)
+    optimizer = vecnn.optim.Adam([p])
+    p.grad = np.ones(size, np.float32)
+    optimizer.step()
+    assert chunk_sizes == [size]
 
 
 def test_parameters_without_a_gradient_keep_their_own_step_count():

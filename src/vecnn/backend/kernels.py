@@ -7,7 +7,9 @@ operation; compiled, the whole rule is one pass: with Numba on NumPy (the ``fast
 NumPy runs the same operations in place (``out=``) in two scratch buffers that the
 optimizer keeps: no allocation per step. Each path does the same float operations in the
 same order, in the arrays' own dtype, so it gives the rule's numbers bit for bit (the
-tests check it).
+tests check it). The in-place path walks the flat buffers one chunk of ``ADAM_CHUNK_BYTES``
+at a time, so that the rule's 14 passes over a chunk find it in the cache rather than in
+memory, and the scratch buffers are one chunk long.
 
 Fast paths are used unless ``VECNN_KERNELS=0`` (environment) or ``use_kernels(False)``
 turned them off; the array-api-strict backend has none. Numba is imported, and each kernel
@@ -108,11 +110,34 @@ def _kernel(name: str) -> Any:
     return _compiled[name]
 
 
+ADAM_CHUNK_BYTES = 1 << 20
+"""How many bytes of each flat buffer the in-place NumPy path steps at a time (1 MiB:
+262,144 float32 values). Smaller chunks pay 14 NumPy calls each (about 1 µs a call); larger
+ones leave the cache: measured in benchmarks/NOTES.md (``benchmarks/adam_step.py``)."""
+
+
+def chunk_length(dtype: Any) -> int:
+    """How many values of ``dtype`` one chunk of the in-place path holds."""
+    return max(1, ADAM_CHUNK_BYTES // numpy.dtype(dtype).itemsize)
+
+
 def _adam_in_place(W: Any, g: Any, v: Any, s: Any, numbers: Any, scratch: Any) -> None:
-    """The Adam rule in NumPy, each operation in place or into the scratch arrays ``a``,
-    ``b`` (the rule's operations in its order: ``numbers`` as in ``_adam_source``)."""
-    b1, b2, lr, eps, l2, decay, bc1, bc2, c1, c2 = numbers
+    """The Adam rule in NumPy over the flat arrays, one chunk at a time (as long as the
+    scratch arrays ``a``, ``b``): ``numbers`` as in ``_adam_source``."""
     a, b = scratch
+    chunk = a.size
+    for start in range(0, W.size, chunk):
+        stop = start + chunk
+        n = min(stop, W.size) - start
+        _adam_chunk(
+            W[start:stop], g[start:stop], v[start:stop], s[start:stop], numbers, a[:n], b[:n]
+        )
+
+
+def _adam_chunk(W: Any, g: Any, v: Any, s: Any, numbers: Any, a: Any, b: Any) -> None:
+    """The Adam rule in NumPy, each operation in place or into the scratch arrays ``a``,
+    ``b`` of ``W``'s size (the rule's operations in its order)."""
+    b1, b2, lr, eps, l2, decay, bc1, bc2, c1, c2 = numbers
     if decay != 0:
         numpy.multiply(W, decay, out=a)
         W -= a  # W ← W − decay·W
@@ -146,7 +171,7 @@ def adam(
     """Update the flat arrays ``W``, ``v``, ``s`` in place by one Adam step; False when it
     cannot (then the caller applies the rule itself): fast paths off, arrays of mixed
     dtypes or not one-dimensional, or (NumPy without Numba) no ``scratch``: the function
-    that gives two arrays like ``W`` for the in-place path."""
+    that gives two arrays like its argument (one chunk of ``W``) for the in-place path."""
     if not _enabled or backend.name not in ("numpy", "cupy"):
         return False
     dtype = W.dtype
@@ -157,7 +182,7 @@ def adam(
     if not available():
         if scratch is None:
             return False
-        _adam_in_place(W, g, v, s, numbers, scratch(W))
+        _adam_in_place(W, g, v, s, numbers, scratch(W[: chunk_length(dtype)]))
         return True
     kernel = _kernel("adam")
     if backend.name == "cupy":

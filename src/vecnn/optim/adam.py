@@ -67,8 +67,8 @@ class Adam(Optimizer):
         return ("v", "s")
 
     def _scratch(self, W: Array) -> tuple[Array, Array]:
-        """Two arrays like the flat buffer ``W`` for the in-place fast path, made on its
-        first use and kept."""
+        """Two arrays like ``W`` (one chunk of a flat buffer) for the in-place fast path,
+        made on their first use and kept."""
         key = (W.shape, W.dtype)
         if key not in self._scratch_arrays:
             self._scratch_arrays[key] = (xp.empty_like(W), xp.empty_like(W))
