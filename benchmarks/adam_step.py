@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from vecnn.backend import kernels
 
-B1, B2, LR, EPS, T = 0.9, 0.999, 1e-3, 1e-8, 5
+B1, B2, LR, EPS = 0.9, 0.999, 1e-3, 1e-8
 Step = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[float, ...]], None]
 
 
@@ -61,32 +61,37 @@ def compiled(W, g, v, s, scalars) -> None:
     assert kernels.adam(W, g, v, s, scalars)
 
 
-def measure(n: int, dtype: str, variants: dict[str, Step], runs: int, decay: float) -> None:
+def measure(
+    n: int, dtype: str, variants: dict[str, Step], runs: int, decay: float, ts: list[int]
+) -> None:
+    """Print each variant's best time per step at each step number ``t`` in ``ts``."""
     rng = np.random.default_rng(0)
     W0, g = rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
-    l2, dec = (0.0, decay) if decay else (0.0, 0.0)
-    scalars = (B1, B2, LR, EPS, l2, dec, 1 - B1**T, 1 - B2**T)
     steps = max(3, min(200, int(2e7 // n)))
-    best: dict[str, float] = {}
-    ends: dict[str, list[np.ndarray]] = {}
+    best: dict[tuple[str, int], float] = {}
+    ends: dict[tuple[str, int], list[np.ndarray]] = {}
     for round_ in range(runs):
-        for name, step in variants.items():
-            W, v, s = W0.copy(), np.full(n, 0.1, dtype), np.full(n, 0.2, dtype)
-            step(W, g, v, s, scalars)
-            if round_ == 0:
-                ends[name] = [W.copy(), v.copy(), s.copy()]
-            start = time.process_time()
-            for _ in range(steps):
+        for t in ts:
+            scalars = (B1, B2, LR, EPS, 0.0, decay, 1 - B1**t, 1 - B2**t)
+            for name, step in variants.items():
+                W, v, s = W0.copy(), np.full(n, 0.1, dtype), np.full(n, 0.2, dtype)
                 step(W, g, v, s, scalars)
-            best[name] = min(best.get(name, np.inf), (time.process_time() - start) / steps)
-    reference = ends["rule"]
-    kernel = best.get("numba")
+                if round_ == 0:
+                    ends[name, t] = [W.copy(), v.copy(), s.copy()]
+                start = time.process_time()
+                for _ in range(steps):
+                    step(W, g, v, s, scalars)
+                spent = (time.process_time() - start) / steps
+                best[name, t] = min(best.get((name, t), np.inf), spent)
     print(f"n = {n:,} {dtype}, AdamW decay {decay}; {steps} steps × best of {runs}")
-    print(f"  {'variant':<22} {'µs/step':>10} {'× numba':>8}  bit for bit")
-    for name in variants:
-        same = all(np.array_equal(a, b) for a, b in zip(ends[name], reference, strict=True))
-        ratio = f"{best[name] / kernel:8.2f}" if kernel else "       –"
-        print(f"  {name:<22} {best[name] * 1e6:10.1f} {ratio}  {same}")
+    print(f"  {'variant':<22} {'t':>6} {'µs/step':>10} {'× numba':>8}  bit for bit")
+    for t in ts:
+        kernel = best.get(("numba", t))
+        for name in variants:
+            pairs = zip(ends[name, t], ends["rule", t], strict=True)
+            same = all(np.array_equal(a, b) for a, b in pairs)
+            ratio = f"{best[name, t] / kernel:8.2f}" if kernel else "       –"
+            print(f"  {name:<22} {t:6} {best[name, t] * 1e6:10.1f} {ratio}  {same}")
 
 
 def main() -> None:
@@ -100,6 +105,9 @@ def main() -> None:
     parser.add_argument("--dtype", default="float32")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--decay", type=float, default=0.0, help="AdamW's αλ (0: Adam)")
+    parser.add_argument(
+        "--steps", default="5", help="t, the steps' numbers (their bias corrections)"
+    )
     args = parser.parse_args()
     variants: dict[str, Step] = {"rule": rule}
     for chunk in (int(c) for c in args.chunks.split(",")):
@@ -109,7 +117,9 @@ def main() -> None:
         variants["numba"] = compiled
     print(f"load average {os.getloadavg()[0]:.2f}; NumPy {np.__version__}")
     for n in (int(x) for x in args.sizes.split(",")):
-        measure(n, args.dtype, variants, args.runs, args.decay)
+        measure(
+            n, args.dtype, variants, args.runs, args.decay, [int(t) for t in args.steps.split(",")]
+        )
 
 
 if __name__ == "__main__":

@@ -121,6 +121,47 @@ def test_one_chunk_covers_a_float32_buffer_up_to_a_mebibyte(size, chunk_sizes):
     assert chunk_sizes == [size]
 
 
+class _CountingNumpy:
+    """NumPy, counting the calls of ``numpy.divide``."""
+
+    def __init__(self):
+        self.divisions = 0
+
+    def divide(self, *args, **kwargs):
+        self.divisions += 1
+        return np.divide(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("cls", "kwargs"), OPTIMIZERS[:3])
+def test_the_in_place_path_skips_dividing_by_a_bias_correction_once_it_rounds_to_one(
+    cls, kwargs, dtype, monkeypatch
+):
+    # β₁ = 0.5, β₂ = 0.6: 1 − βᵗ rounds to 1 from step 25 and 34 (float32), 54 and 74
+    # (float64); 80 steps cover before, between and after, in chunks of 1,001 or 500.
+    monkeypatch.setattr(kernels, "_numba", False)
+    monkeypatch.setattr(kernels, "ADAM_CHUNK_BYTES", 4004)
+    kwargs = {**kwargs, "betas": (0.5, 0.6)}
+    in_place, in_place_state = _train(cls, kwargs, dtype, kernels_on=True, steps=80)
+    rule, rule_state = _train(cls, kwargs, dtype, kernels_on=False, steps=80)
+    for a, b in zip(in_place, rule, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for key in in_place_state:
+        np.testing.assert_array_equal(in_place_state[key], rule_state[key])
+    counting = _CountingNumpy()
+    monkeypatch.setattr(kernels, "numpy", counting)
+    n, s = 100, np.ones(100, dtype)
+    chunk = (np.empty(n, dtype), np.empty(n, dtype))
+    for t, divisions in [(24, 2), (25 if dtype == np.float32 else 54, 1), (80, 0)]:
+        counting.divisions = 0
+        numbers = (0.5, 0.6, 1e-3, 1e-8, 0.0, 0.0, 1 - 0.5**t, 1 - 0.6**t, 0.5, 0.4)
+        kernels._adam_in_place(s.copy(), s, s.copy(), s.copy(), numbers, chunk)
+        assert counting.divisions == divisions, t  # v/bc1 and s/bc2, or fewer
+
+
 def test_parameters_without_a_gradient_keep_their_own_step_count():
     rng = np.random.default_rng(1)
     a = vecnn.Tensor(rng.standard_normal((3, 2)), requires_grad=True)

@@ -126,6 +126,12 @@ def _adam_in_place(W: Any, g: Any, v: Any, s: Any, numbers: Any, scratch: Any) -
     scratch arrays ``a``, ``b``): ``numbers`` as in ``_adam_source``."""
     a, b = scratch
     chunk = a.size
+    b1, b2, lr, eps, l2, decay, bc1, bc2, c1, c2 = numbers
+    # 1 − βᵗ in the arrays' dtype, as the arithmetic rounds it; once it is 1 (float32:
+    # from step 165 for β₁ = 0.9, from step 17,321 for β₂ = 0.999), dividing by it
+    # changes no bit, and the chunk skips that pass.
+    bc1, bc2 = W.dtype.type(bc1), W.dtype.type(bc2)
+    numbers = (b1, b2, lr, eps, l2, decay, bc1, bc2, c1, c2)
     for start in range(0, W.size, chunk):
         stop = start + chunk
         n = min(stop, W.size) - start
@@ -136,7 +142,7 @@ def _adam_in_place(W: Any, g: Any, v: Any, s: Any, numbers: Any, scratch: Any) -
 
 def _adam_chunk(W: Any, g: Any, v: Any, s: Any, numbers: Any, a: Any, b: Any) -> None:
     """The Adam rule in NumPy, each operation in place or into the scratch arrays ``a``,
-    ``b`` of ``W``'s size (the rule's operations in its order)."""
+    ``b`` of ``W``'s size (the rule's operations in its order, less a division by 1)."""
     b1, b2, lr, eps, l2, decay, bc1, bc2, c1, c2 = numbers
     if decay != 0:
         numpy.multiply(W, decay, out=a)
@@ -151,11 +157,17 @@ def _adam_chunk(W: Any, g: Any, v: Any, s: Any, numbers: Any, a: Any, b: Any) ->
     a *= c2
     s *= b2
     s += a  # s ← β₂s + (1−β₂)g²
-    numpy.divide(s, bc2, out=a)
-    numpy.sqrt(a, out=a)
+    if bc2 == 1:  # ŝ = s/1 = s
+        numpy.sqrt(s, out=a)
+    else:
+        numpy.divide(s, bc2, out=a)
+        numpy.sqrt(a, out=a)
     a += eps  # √ŝ + ε
-    numpy.divide(v, bc1, out=b)
-    b *= lr
+    if bc1 == 1:  # v̂ = v/1 = v
+        numpy.multiply(v, lr, out=b)
+    else:
+        numpy.divide(v, bc1, out=b)
+        b *= lr
     b /= a  # α v̂ / (√ŝ + ε)
     W -= b
 
