@@ -11,6 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "vecnn"
 # levels or from its own package.
 LEVELS = {
     "_version": 0,
+    "_atomic": 0,
     "backend": 0,
     "errors": 0,
     "autodiff": 1,

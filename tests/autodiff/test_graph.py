@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import warnings
 
 import numpy as np
@@ -50,6 +51,28 @@ def test_dot_after_backward_marks_the_released_graph():
 def test_draw_writes_dot(tmp_path):
     path = _network_step().draw(tmp_path / "step.dot")
     assert path.read_text().startswith("digraph")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs POSIX file-size limits")
+def test_draw_writes_atomically_a_failed_write_keeps_the_previous_file(tmp_path):
+    """A write that fails half way (over the file-size limit, as on a full disk; an
+    interrupt is the same) leaves the previous file byte for byte and no temporary file."""
+    import resource  # POSIX only
+
+    path = tmp_path / "step.dot"
+    path.write_text("the previous graph\n")
+    before = path.read_bytes()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    ignored = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of the signal
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64, hard))
+    try:
+        with pytest.raises(OSError, match="File too large"):
+            _network_step().draw(path)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, ignored)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["step.dot"]
 
 
 def test_draw_svg_renders_or_says_how_to_install_graphviz(tmp_path, monkeypatch):

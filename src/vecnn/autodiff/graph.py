@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vecnn._atomic import atomic_write_bytes
 from vecnn.autodiff.tensor import Tensor
 
 
@@ -75,17 +76,17 @@ def _inputs(node: Tensor) -> list[Tensor]:
     return [parent for parent in fn.inputs if parent is not None]
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    path.write_bytes(data)
-
-
-def draw(tensor: Tensor, path: Any, write: Callable[[Path, bytes], object] = _write_file) -> Path:
+def draw(
+    tensor: Tensor, path: Any, write: Callable[[Path, bytes], object] = atomic_write_bytes
+) -> Path:
     """Write the graph of ``tensor`` to ``path`` and return the file written.
 
     ``.dot`` (or any other suffix) writes DOT text. ``.svg`` and ``.png`` are rendered
     with Graphviz's ``dot`` program; when it is not installed, the DOT text is written
     beside (``path`` with the suffix ``.dot``) with a warning that says how to install it.
-    ``write(path, data)`` writes the bytes (the command line passes its atomic writer).
+    ``write(path, data)`` writes the bytes: by default atomically (the file appears whole
+    by ``os.replace``, or the previous one stays as it was; a symbolic link is refused),
+    and the command line passes its output writer, which also writes to ``-``.
     """
     path = Path(path)
     dot_text = to_dot(tensor)

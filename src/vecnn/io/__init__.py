@@ -7,9 +7,9 @@ Saving is atomic: a file is either the previous one, byte for byte, or the new o
 
 One job per module; each imports only the public names of modules listed above it:
 
-- ``files``: files written safely: ``atomic_write`` and ``atomic_write_bytes``; a
-  command's outputs (``output_file``, ``write_output``, ``check_output_path``) and inputs
-  (``protect_inputs``).
+- ``files``: files written safely: ``atomic_write`` and ``atomic_write_bytes`` (from
+  ``vecnn._atomic``, level 0, which ``Tensor.draw`` uses too); a command's outputs
+  (``output_file``, ``write_output``, ``check_output_path``) and inputs (``protect_inputs``).
 - ``format``: the model file: its layout (documented there), limits and the JSON a header
   may hold; ``save``; ``read``, ``load`` and ``ModelFile`` with every check of the loader;
   a generator's state as JSON (``rng_state``, ``generator_from_state``).
