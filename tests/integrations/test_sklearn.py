@@ -296,6 +296,39 @@ def test_a_copy_predicts_the_same_and_keeps_training(copier, solver, blobs):
     assert twin.network_.optimizer_ is not est.network_.optimizer_
 
 
+def test_a_copy_keeps_the_networks_task_classes_and_threshold(blobs):
+    """The pickled network is rebuilt as a model file is loaded (``Network.from_config``):
+    its θ came back as 0.5, so ``network_.predict`` fired elsewhere than the original."""
+    X, y = blobs
+    labels = np.array(["ant", "bee"])[(y == y[0]).astype(int)]
+    est = quiet(NeuronClassifier(threshold=0.3, max_iter=5, random_state=0), X, labels)
+    for twin in (pickle.loads(pickle.dumps(est)), copy.deepcopy(est)):
+        network, original = twin.network_, est.network_
+        assert network.threshold == original.threshold == 0.3
+        assert (network.task, network.classes_.dtype) == ("binary", original.classes_.dtype)
+        np.testing.assert_array_equal(network.classes_, original.classes_)
+        np.testing.assert_array_equal(network.predict(X.T), original.predict(X.T))
+
+
+def test_no_module_but_the_network_sets_its_task_attribute():
+    """``Network._task`` (None until fit) is the network's own: others go through
+    ``Network.from_config`` or the ``task`` property."""
+    import ast
+    from pathlib import Path
+
+    package = Path(vecnn.__file__).parent
+    writers = [
+        path.relative_to(package).as_posix()
+        for path in sorted(package.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        for item in (target.elts if isinstance(target, ast.Tuple) else [target])
+        if isinstance(item, ast.Attribute) and item.attr == "_task"
+    ]
+    assert set(writers) == {"train/network.py"}, writers
+
+
 def test_the_network_is_a_vecnn_network_on_columns(blobs, tmp_path):
     X, y = blobs
     est = quiet(MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0), X, y)

@@ -190,6 +190,9 @@ class Network(Sequential):
 
     @classmethod
     def from_config(cls, config: Any) -> Network:
+        """The network ``config()`` describes: its layers (the weights are not in it:
+        ``load_state_dict``), the task ``fit`` learned (None: not fitted), ``classes`` and
+        ``threshold``. What a model file and a pickled estimator are loaded through."""
         network = cls(cls.layers_from_config(config))
         task = config.get("task")
         if task is not None and task not in TASKS:

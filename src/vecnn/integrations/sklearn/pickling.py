@@ -23,11 +23,12 @@ def freeze_network(network: Network) -> dict[str, Any]:
     and the parameters' data, so it travels as its ``state_dict()``.)
     """
     optimizer = getattr(network, "optimizer_", None)
+    config = network.config()  # the layers, the task fit learned (or null), θ
     return {
-        "config": network.config(),
+        "config": config,
         "arrays": network.copy_weights(),
-        "task": network._task,
-        "classes": network.classes_,
+        "task": config["task"],  # also in the config; kept for the pickles' readers before
+        "classes": network.classes_,  # the array itself: its dtype, which JSON would lose
         "rng": network.rng,
         "optimizer": None if optimizer is None else optimizer.state_dict(),
         "history": getattr(network, "history_", None),
@@ -35,9 +36,11 @@ def freeze_network(network: Network) -> dict[str, Any]:
 
 
 def thaw_network(frozen: dict[str, Any]) -> Network:
-    network = Network(Network.layers_from_config(frozen["config"]))
+    """The network ``freeze_network`` made plain data of: built by ``Network.from_config``,
+    as a model file is loaded (layers, task, θ), with its classes as they were."""
+    network = Network.from_config({**frozen["config"], "classes": None})
+    network.classes_ = frozen["classes"]
     network.load_state_dict(frozen["arrays"])
-    network._task, network.classes_ = frozen["task"], frozen["classes"]
     network.set_rng(frozen["rng"])
     network.eval()
     network.history_ = frozen["history"]
