@@ -234,9 +234,10 @@ class StepPlan:
     def _backward(self, fns: list[Function], values: list[Array]) -> None:
         """``Tensor.backward``'s walk with its decisions made: the same backward calls,
         the same sums in the same order, the same copies into the slots."""
-        n = len(self.nodes)
+        n, nodes = len(self.nodes), self.nodes
         root = self.walk[0]
-        pending: dict[int, tuple[Array, bool]] = {root: (xp.ones_like(values[root]), True)}
+        # ∂J/∂J = 1: backward never writes into its dout, so one array serves every step
+        pending: dict[int, tuple[Array, bool]] = {root: (self._seed(values[root]), True)}
         arrived = []  # given to .grad once the walk succeeded, as the engine does
         for node_id in self.walk:
             entry = pending.pop(node_id, None)
@@ -246,7 +247,7 @@ class StepPlan:
                 arrived.append((self.leaves[node_id - n], *entry))
                 continue
             dout = entry[0]
-            node, fn = self.nodes[node_id], fns[node_id]
+            node, fn = nodes[node_id], fns[node_id]
             if node.writes_slots:
                 fn.grad_slots = node.slots
             grads = fn.backward(dout)
@@ -254,11 +255,19 @@ class StepPlan:
                 dinput = grads[k]
                 if target in pending:
                     pending[target] = (pending[target][0] + dinput, True)
+                elif target < n:  # (whether it is owned matters only for a parameter)
+                    pending[target] = (dinput, False)
                 else:
                     pending[target] = (dinput, dinput is not dout and is_fresh(dinput))
             fns[node_id] = None  # its saved arrays go now, as the engine's release()
         for leaf, grad, owned in arrived:
             self._arrive(leaf, grad, owned)
+
+    def _seed(self, J: Array) -> Array:
+        seed = getattr(self, "_ones", None)
+        if seed is None or seed.dtype != J.dtype:
+            seed = self._ones = xp.ones_like(J)
+        return seed
 
     @staticmethod
     def _arrive(leaf: Tensor, grad: Array, owned: bool) -> None:
