@@ -16,7 +16,7 @@ from typing import Any
 
 from vecnn.autodiff.function import Function
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import Array, matmul, sum_along, xp
+from vecnn.backend import Array, matmul, sum_all, sum_along, xp
 from vecnn.errors import ShapeError
 from vecnn.ops.elementwise import stable_sigmoid
 from vecnn.ops.softmax import log_softmax_and_softmax
@@ -122,7 +122,7 @@ class _ExampleLoss(Function):
 
     def mean(self, losses: Array) -> Array:
         """``Σ_i s_i Σ_k losses[k, i] / Σ s``, a 0-d array in the dtype of ``losses``."""
-        summed = xp.sum(losses) if self.s is None else xp.sum(losses * self.s)
+        summed = sum_all(losses) if self.s is None else sum_all(losses * self.s)
         return xp.asarray(summed / self.total, dtype=losses.dtype)
 
     def scale(self, dout: Array) -> Array:

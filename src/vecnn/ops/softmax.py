@@ -12,14 +12,14 @@ from typing import Any
 
 from vecnn.autodiff.function import Function
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import Array, xp
+from vecnn.backend import Array, sum_along, xp
 
 
 def log_softmax_and_softmax(z: Array, axis: int) -> tuple[Array, Array]:
     """``(log softmax(z), softmax(z))`` along ``axis``, from the shifted ``s = z − max z``."""
     shifted = z - xp.max(z, axis=axis, keepdims=True)
     e = xp.exp(shifted)
-    total = xp.sum(e, axis=axis, keepdims=True)
+    total = sum_along(e, axis=axis)
     return shifted - xp.log(total), e / total
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from vecnn.autodiff.anomaly import is_anomaly_enabled
 from vecnn.autodiff.mode import no_grad
 from vecnn.autodiff.plan import StepPlan, plans_enabled
-from vecnn.backend import Array, dtype_name, errstate, to_device, xp
+from vecnn.backend import Array, dtype_name, errstate, sum_all, to_device, xp
 from vecnn.backend.host import xp as host_xp
 from vecnn.data import (
     SparseColumns,
@@ -754,7 +754,7 @@ def _finite(cost: Array, optimizer: Optimizer) -> bool:
     grads = optimizer.flat.gather_grads()  # the buffers (zeros where a grad is None)
     total = cost  # a 0-d array, or a float (data-parallel)
     for g in grads:
-        total = total + xp.sum(g)
+        total = total + sum_all(g)
     if math.isfinite(float(total)):
         return True
     return bool(xp.isfinite(xp.asarray(cost))) and all(bool(xp.all(xp.isfinite(g))) for g in grads)
