@@ -3,6 +3,10 @@ and steps it cannot replay exactly are refused (left to the engine)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -185,3 +189,12 @@ def test_steps_a_replay_could_not_reproduce_are_refused() -> None:
     assert StepPlan.record(ignores_its_input, (X,))[0] is None
     recorded, _ = StepPlan.record(lambda X: ((W @ X).sum() * 2.0,), (X,))
     assert recorded is not None  # a scalar constant and the input are fine
+
+
+@pytest.mark.parametrize(("value", "expected"), [("0", "False"), ("1", "True")])
+def test_the_environment_switch_turns_plans_off(value: str, expected: str) -> None:
+    """docs/performance.md's switch: VECNN_STEP_PLAN=0 starts a process with plans off."""
+    env = {**os.environ, "VECNN_STEP_PLAN": value}
+    code = "from vecnn.autodiff.plan import plans_enabled; print(plans_enabled())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == expected, out.stderr
