@@ -96,6 +96,7 @@ class StepPlan:
         self.nodes = nodes
         self.leaves = leaves  # the parameters, by id len(nodes) + k
         self.walk = walk  # ids in the order of the engine's backward walk
+        self.node_walk = [i for i in walk if i < len(nodes)]
         self.outputs = outputs  # ids of J and the other outputs
 
     # ------------------------------------------------------------------ recording
@@ -215,7 +216,17 @@ class StepPlan:
         for node in self.nodes:
             fn = object.__new__(node.cls)
             fn.__dict__.update(node.config)
-            args = [_value(source, values, inputs) for source in node.sources]
+            args = []
+            for kind, ref, *dtype in node.sources:
+                if kind == _RESULT:
+                    args.append(values[ref])
+                elif kind == _LEAF:
+                    args.append(ref.data)
+                elif kind == _INPUT:
+                    x = inputs[ref]
+                    args.append(x if dtype[0] is None else as_float_array(x, dtype[0]))
+                else:
+                    args.append(ref)
             out = fn.forward(*args)
             if not isinstance(out, Array):
                 out = xp.asarray(out)
@@ -238,13 +249,9 @@ class StepPlan:
         root = self.walk[0]
         # ∂J/∂J = 1: backward never writes into its dout, so one array serves every step
         pending: dict[int, tuple[Array, bool]] = {root: (self._seed(values[root]), True)}
-        arrived = []  # given to .grad once the walk succeeded, as the engine does
-        for node_id in self.walk:
+        for node_id in self.node_walk:  # (the parameters' turns come after their users')
             entry = pending.pop(node_id, None)
             if entry is None:
-                continue
-            if node_id >= n:
-                arrived.append((self.leaves[node_id - n], *entry))
                 continue
             dout = entry[0]
             node, fn = nodes[node_id], fns[node_id]
@@ -260,8 +267,11 @@ class StepPlan:
                 else:
                     pending[target] = (dinput, dinput is not dout and is_fresh(dinput))
             fns[node_id] = None  # its saved arrays go now, as the engine's release()
-        for leaf, grad, owned in arrived:
-            self._arrive(leaf, grad, owned)
+        # given to .grad once the walk succeeded, as the engine does
+        for k, leaf in enumerate(self.leaves):
+            entry = pending.pop(n + k, None)
+            if entry is not None:
+                self._arrive(leaf, *entry)
 
     def _seed(self, J: Array) -> Array:
         seed = getattr(self, "_ones", None)
@@ -305,18 +315,6 @@ def _source(
     if getattr(array, "size", 2) <= 1:
         return (_CONSTANT, array)
     return None
-
-
-def _value(source: tuple, values: list[Array], inputs: Sequence[Array]) -> Array:
-    kind = source[0]
-    if kind == _RESULT:
-        return values[source[1]]
-    if kind == _LEAF:
-        return source[1].data
-    if kind == _INPUT:
-        x = inputs[source[1]]
-        return x if source[2] is None else as_float_array(x, source[2])
-    return source[1]
 
 
 def _walk_tensors(root: Tensor) -> list[Tensor]:
