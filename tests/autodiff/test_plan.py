@@ -12,7 +12,7 @@ import pytest
 
 import vecnn
 from vecnn import ops
-from vecnn.autodiff import Tensor
+from vecnn.autodiff import Function, Tensor
 from vecnn.autodiff import plan as plan_module
 from vecnn.autodiff.plan import StepPlan
 from vecnn.nn import Activation, BatchNorm, Dense, Dropout
@@ -187,6 +187,18 @@ def test_steps_a_replay_could_not_reproduce_are_refused() -> None:
         return ((W * W).sum(),)
 
     assert StepPlan.record(ignores_its_input, (X,))[0] is None
+
+    class PassThrough(Function):  # gives back the very array it got
+        def forward(self, a):
+            return a
+
+        def backward(self, dout):
+            return (dout,)
+
+    def passes_through(X):
+        return ((PassThrough.apply(W @ X) * 3.0).sum(),)
+
+    assert StepPlan.record(passes_through, (X,))[0] is None
     recorded, _ = StepPlan.record(lambda X: ((W @ X).sum() * 2.0,), (X,))
     assert recorded is not None  # a scalar constant and the input are fine
 

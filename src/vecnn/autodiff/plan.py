@@ -131,6 +131,8 @@ class StepPlan:
         cls, tape: _Tape, inputs: Sequence[Array], returned: list[Tensor]
     ) -> StepPlan | None:
         result_ids = {id(out): i for i, out in enumerate(tape.results)}
+        if len(result_ids) != len(tape.results):  # an operation gave back an array it got:
+            return None  # results are told apart by identity, so leave that to the engine
         leaf_ids: dict[int, int] = {}
         leaves: list[Tensor] = []
         found_inputs: set[int] = set()
