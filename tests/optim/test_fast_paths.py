@@ -22,8 +22,10 @@ OPTIMIZERS = [
 SHAPES = [(300, 400), (300, 1), (7, 300), (7, 1)]  # one large enough for the parallel kernel
 
 
-def _train(cls, kwargs, dtype, kernels_on, per_parameter=False, steps=12):
+def _train(cls, kwargs, dtype, kernels_on, per_parameter=False, steps=12, load=False):
     kernels.use_kernels(kernels_on)
+    if load:  # the compiled kernel from the first step (not after the NumPy path's rent)
+        assert kernels.load()
     try:
         rng = np.random.default_rng(0)
         params = [
@@ -57,7 +59,7 @@ def test_flat_step_equals_per_parameter_step(cls, kwargs, dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("cls", "kwargs"), OPTIMIZERS)
 def test_compiled_kernel_equals_numpy(cls, kwargs, dtype):
-    compiled, compiled_state = _train(cls, kwargs, dtype, kernels_on=True)
+    compiled, compiled_state = _train(cls, kwargs, dtype, kernels_on=True, load=True)
     numpy_path, numpy_state = _train(cls, kwargs, dtype, kernels_on=False)
     for a, b in zip(compiled, numpy_path, strict=True):
         np.testing.assert_array_equal(a, b)  # same operations in the same order: bit for bit
@@ -246,3 +248,28 @@ def test_a_trained_network_pickles_and_trains_on_like_the_original():
     fresh = pickle.loads(pickle.dumps(network()))  # untrained, too
     fresh.fit(X, y, epochs=1, verbose=0)
     assert np.isfinite(fresh.predict_proba(X)).all()
+
+
+@pytest.mark.skipif(not kernels.available(), reason="Numba is not installed (extra 'fast')")
+def test_numba_is_loaded_only_once_the_numpy_path_has_cost_as_much(monkeypatch):
+    """The ski-rental rule: the in-place NumPy path steps first, and the kernel is loaded
+    when the path's extra cost reaches the cost of loading it; the numbers are those of
+    the NumPy path all along."""
+    monkeypatch.setattr(kernels, "_compiled", {})  # as in a process that never loaded it
+    monkeypatch.setattr(kernels, "_rented", 0.0)
+    per_step = kernels.RENT_PER_CALL_SECONDS + kernels.RENT_PER_BYTE_SECONDS * 4 * 122_407
+    monkeypatch.setattr(kernels, "NUMBA_LOAD_SECONDS", 5.5 * per_step)
+    switching, _ = _train(vecnn.optim.Adam, {"lr": 1e-2}, np.float32, kernels_on=True, steps=5)
+    assert "adam" not in kernels._compiled  # five steps cost less than loading Numba
+    switching, switching_state = _train(
+        vecnn.optim.Adam, {"lr": 1e-2}, np.float32, kernels_on=True, steps=12
+    )
+    assert "adam" in kernels._compiled  # loaded at the sixth step of all
+    monkeypatch.setattr(kernels, "_numba", False)
+    numpy_path, numpy_state = _train(
+        vecnn.optim.Adam, {"lr": 1e-2}, np.float32, kernels_on=True, steps=12
+    )
+    for a, b in zip(switching, numpy_path, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for key in switching_state:
+        np.testing.assert_array_equal(switching_state[key], numpy_state[key])

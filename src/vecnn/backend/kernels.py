@@ -12,9 +12,13 @@ at a time, so that the rule's 14 passes over a chunk find it in the cache rather
 memory, and the scratch buffers are one chunk long.
 
 Fast paths are used unless ``VECNN_KERNELS=0`` (environment) or ``use_kernels(False)``
-turned them off; the array-api-strict backend has none. Numba is imported, and each kernel
-compiled, on first use only (compiled code is cached on disk), so ``import vecnn`` stays
-fast.
+turned them off; the array-api-strict backend has none. Loading Numba and its kernel costs
+about half a second (its import and the first dispatch, even from the disk cache), so it
+is not loaded at the first step: the in-place NumPy path steps while what it has cost
+beyond the kernel adds up (``_rent``), and Numba is loaded once that reaches the cost of
+loading it (the ski-rental rule: a short ``fit`` never pauses and never loads Numba; a
+long one pays at most that cost twice). ``load()`` loads it now. Every path gives the same
+numbers, so when the switch happens changes no bit.
 """
 
 from __future__ import annotations
@@ -30,6 +34,15 @@ from vecnn import backend
 _enabled = os.environ.get("VECNN_KERNELS", "1") != "0"
 _compiled: dict[str, Any] = {}
 _numba: Any = None
+
+NUMBA_LOAD_SECONDS = 0.6
+"""What loading Numba and the Adam kernel costs, measured (benchmarks/NOTES.md): the
+in-place NumPy path runs until its extra cost reaches this."""
+RENT_PER_CALL_SECONDS = 10e-6
+RENT_PER_BYTE_SECONDS = 0.3e-9
+"""What one in-place NumPy step costs beyond the kernel: per call, and per byte of the
+flat buffer (about 1.2 ns per float32 value), measured as above."""
+_rented = 0.0  # the in-place path's extra cost so far, in seconds
 
 
 def use_kernels(enabled: bool) -> None:
@@ -56,6 +69,31 @@ def available() -> bool:
         else:
             _numba = numba
     return _numba is not False
+
+
+def load() -> bool:
+    """Load the compiled kernel now (Numba's import and first dispatch) instead of when the
+    in-place path has cost as much; True when it can be used. For a benchmark of the
+    steady state, or a long run that should use the kernel from its first step."""
+    if not available():
+        return False
+    if backend.name == "numpy":
+        _kernel("adam")
+        dtype = numpy.float32
+        one = numpy.zeros(1, dtype)
+        _kernel("adam")(one, one.copy(), one.copy(), one.copy(), numpy.ones(10, dtype))
+    return True
+
+
+def _rent(nbytes: int) -> bool:
+    """True while the in-place NumPy path should take this step of ``nbytes`` per flat
+    buffer (Numba not loaded yet, and the path's extra cost so far below the cost of
+    loading it); adds the step's extra cost."""
+    global _rented
+    if "adam" in _compiled or _numba is False:
+        return False
+    _rented += RENT_PER_CALL_SECONDS + RENT_PER_BYTE_SECONDS * nbytes
+    return _rented < NUMBA_LOAD_SECONDS
 
 
 def _adam_source(W: Any, g: Any, v: Any, s: Any, scalars: Any) -> None:
@@ -191,7 +229,8 @@ def adam(
         return False
     b1, b2 = scalars[:2]
     numbers = (*scalars, 1 - b1, 1 - b2)
-    if not available():
+    renting = backend.name == "numpy" and scratch is not None and _rent(W.nbytes)
+    if renting or not available():
         if scratch is None:
             return False
         _adam_in_place(W, g, v, s, numbers, scratch(W[: chunk_length(dtype)]))
