@@ -1,4 +1,5 @@
-"""Peak memory of ``vecnn train`` on a numeric CSV, as a multiple of the file's size.
+"""Peak memory of ``vecnn train`` (or ``predict``, ``evaluate``) on a numeric CSV, as a
+multiple of the file's size.
 
 Writes a CSV of numbers (``--columns`` features written as ``-0.1234``, and a 0/1 target
 ``y``) of about ``--mb`` megabytes, runs ``vecnn train`` on it in a subprocess, and reads
@@ -9,7 +10,12 @@ CSV's size; issue 11's goal is under 8× for a numeric CSV of 100 MB. The same c
 data (the report's plotting, mostly); ``beyond_200_rows_x_csv`` is the peak beyond that
 run, the part that grows with the file, as a multiple of its size.
 
+``--command predict`` (or ``evaluate``) trains a model on the 200-row file first, then
+measures ``vecnn predict MODEL FILE -o OUT`` (``vecnn evaluate MODEL FILE``) the same way;
+the import baseline is then a child that imports ``vecnn.cli.predict``.
+
     .venv/bin/python benchmarks/memory.py --mb 6 --mb 100
+    .venv/bin/python benchmarks/memory.py --command evaluate --mb 100
 """
 
 from __future__ import annotations
@@ -67,14 +73,26 @@ def child_peak(command: list[str]) -> tuple[int, float]:
     return usage.ru_maxrss * 1024, seconds  # Linux reports kilobytes
 
 
-def import_peak() -> int:
-    """The peak RSS of a child that imports what ``vecnn train`` imports, and stops."""
-    return child_peak([sys.executable, "-c", "import vecnn.cli.train"])[0]
+COMMANDS = ("train", "predict", "evaluate")
 
 
-def peak_rss(csv_path: Path, out: Path) -> tuple[int, float]:
-    """``vecnn train`` on ``csv_path`` in a child process: its peak RSS in bytes, seconds."""
-    command = [
+def import_peak(command: str = "train") -> int:
+    """The peak RSS of a child that imports what ``vecnn <command>`` imports, and stops."""
+    module = "vecnn.cli.train" if command == "train" else "vecnn.cli.predict"
+    return child_peak([sys.executable, "-c", f"import {module}"])[0]
+
+
+def peak_rss(
+    csv_path: Path, out: Path, command: str = "train", model: Path | None = None
+) -> tuple[int, float]:
+    """``vecnn <command>`` on ``csv_path`` in a child process: its peak RSS in bytes,
+    seconds (``predict`` and ``evaluate`` use ``model``; ``predict`` writes into ``out``)."""
+    if command == "predict":
+        out.mkdir(exist_ok=True)
+        return child_peak([*VECNN, "predict", str(model), str(csv_path), "-o", str(out / "p.csv")])
+    if command == "evaluate":
+        return child_peak([*VECNN, "evaluate", str(model), str(csv_path)])
+    line = [
         *VECNN,
         "train",
         str(csv_path),
@@ -91,19 +109,24 @@ def peak_rss(csv_path: Path, out: Path) -> tuple[int, float]:
         "--overwrite",
         "--quiet",
     ]
-    return child_peak(command)
+    return child_peak(line)
 
 
-def measure(megabytes: float, folder: Path, columns: int = 20) -> dict:
+def measure(megabytes: float, folder: Path, columns: int = 20, command: str = "train") -> dict:
     """The data part of the peak for a file of about ``megabytes``, against the baseline."""
     small, big = folder / "small.csv", folder / "big.csv"
     write_numeric_csv(small, 200, columns)
     size = write_numeric_csv(big, rows_for(megabytes, columns), columns)
-    imports = import_peak()
-    no_data, _ = peak_rss(small, folder / "out-small")
-    peak, seconds = peak_rss(big, folder / "out-big")
+    model = None
+    if command != "train":  # a model of the same columns, trained on the small file
+        peak_rss(small, folder / "model")
+        model = folder / "model" / "model.vecnn"
+    imports = import_peak(command)
+    no_data, _ = peak_rss(small, folder / "out-small", command, model)
+    peak, seconds = peak_rss(big, folder / "out-big", command, model)
     big.unlink()
     return {
+        "command": command,
         "csv_mb": round(size / 1e6, 2),
         "rows": rows_for(megabytes, columns),
         "columns": columns + 1,
@@ -121,11 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=float, action="append", help="CSV size (repeatable)")
     parser.add_argument("--columns", type=int, default=20, help="feature columns")
+    parser.add_argument("--command", choices=COMMANDS, default="train", help="what to run")
     args = parser.parse_args(argv)
     print(f"# {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     with tempfile.TemporaryDirectory() as folder:
         for megabytes in args.mb or [6.0]:
-            print(json.dumps(measure(megabytes, Path(folder), args.columns)), flush=True)
+            result = measure(megabytes, Path(folder), args.columns, args.command)
+            print(json.dumps(result), flush=True)
     return 0
 
 

@@ -126,7 +126,9 @@ def evaluate(
                 f"the model was trained on target {', '.join(model.target.names)}; got "
                 f"--target {', '.join(names)}"
             )
-    table = read_csv(data, delimiter)
+    # Numbers as float64, 8 bytes each, as vecnn train reads them: how they were written
+    # is not needed to score (labels come from the numbers, "1.0" → "1", either way).
+    table = read_csv(data, delimiter, keep_text=False)
     missing = [name for name in model.target.names if name not in table.columns]
     if missing:
         raise DataError(
