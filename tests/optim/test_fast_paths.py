@@ -273,3 +273,10 @@ def test_numba_is_loaded_only_once_the_numpy_path_has_cost_as_much(monkeypatch):
         np.testing.assert_array_equal(a, b)
     for key in switching_state:
         np.testing.assert_array_equal(switching_state[key], numpy_state[key])
+
+
+def test_load_says_whether_a_compiled_kernel_can_be_used(monkeypatch):
+    monkeypatch.setattr(kernels, "_numba", False)  # as without the 'fast' extra
+    assert kernels.load() is False
+    monkeypatch.setattr(kernels, "_enabled", False)
+    assert kernels.load() is False
