@@ -8,17 +8,18 @@ a constant) and works out once what ``Tensor.backward`` decides at every step: t
 of the backward walk, which gradients add up, which parameter's gradient slot each
 ``dense`` node may write into. ``replay(X_b, Y_b)`` then calls the same operations'
 ``forward`` and ``backward`` on plain arrays in that order: no ``Tensor``, no
-``Function.apply``, no topological sort, no dictionary of pending tensors per step.
+``Function.apply``, no topological sort per step.
 
 The operations are the ones the engine calls (their forward beside their backward,
 ``ops/``), in the engine's order, with its sums in its order, so a replayed step gives
 the engine's numbers bit for bit (``tests/autodiff/test_plan.py``). A plan is only
 exact for a step whose graph holds everything the step does: ``record`` refuses (returns
 None) a step with an operand array that is neither a declared input nor a scalar (a
-dropout mask, drawn anew each step), a tensor that retains its gradient, or an input it
-cannot find on the tape; layers with effects outside the graph (batch norm's running
-statistics) are left out by their caller (``Layer.replayable``). A new shape needs a new
-plan (``train/fit.py`` keeps one per batch shape).
+dropout mask, drawn anew each step), a tensor that retains its gradient, an operation
+that gives back an array it got, or an input it cannot find on the tape; layers with
+effects outside the graph (batch norm's running statistics) are left out by their caller
+(``Layer.replayable``). A new shape needs a new plan (``train/fit.py`` keeps one per
+batch shape).
 """
 
 from __future__ import annotations
