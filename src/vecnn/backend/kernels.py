@@ -170,6 +170,9 @@ def _adam_in_place(W: Any, g: Any, v: Any, s: Any, numbers: Any, scratch: Any) -
     # changes no bit, and the chunk skips that pass.
     bc1, bc2 = W.dtype.type(bc1), W.dtype.type(bc2)
     numbers = (b1, b2, lr, eps, l2, decay, bc1, bc2, c1, c2)
+    if W.size <= chunk:  # one chunk: no views to make
+        _adam_chunk(W, g, v, s, numbers, a, b)
+        return
     for start in range(0, W.size, chunk):
         stop = start + chunk
         n = min(stop, W.size) - start
