@@ -10,9 +10,9 @@ whose ``device1`` refuses to mix with host arrays, as a GPU does.
 The core (autodiff, ops, nn, losses, optim, train) uses only the standard's spellings
 through ``xp`` plus the helpers below for what the standard lacks: ``scatter_add``, a
 freshness test (``is_fresh``) instead of NumPy's ``.flags``, ``errstate``, results
-written into a given array (``matmul`` and ``sum_along`` with ``out=``), and the
-transfers ``to_device`` / ``to_numpy``. ``xp``'s creation functions (``zeros``,
-``asarray``, …) make arrays on the chosen device. The edges stay NumPy on the host
+written into a given array (``matmul``, ``sum_along`` and ``elementwise_into`` with
+``out=``), and the transfers ``to_device`` / ``to_numpy``. ``xp``'s creation functions
+(``zeros``, ``asarray``, …) make arrays on the chosen device. The edges stay NumPy on the host
 (``vecnn.backend.host``); random numbers are always drawn by a NumPy generator on the
 host and moved, so a seed gives the same weights on every backend.
 """
@@ -57,6 +57,7 @@ __all__ = [
     "copy",
     "device",
     "dtype_name",
+    "elementwise_into",
     "errstate",
     "float_dtype",
     "host",
@@ -153,6 +154,16 @@ def matmul(a: Array, b: Array, out: Array | None = None) -> Array:
     if _HAS_OUT:
         return xp.matmul(a, b, out=out)
     out[...] = a @ b
+    return out
+
+
+def elementwise_into(func: Any, *args: Any, out: Array) -> Array:
+    """``func(*args)``, an element-wise function of ``xp`` (``xp.maximum``, ``xp.tanh``, …),
+    written into ``out`` (which may be one of ``args``) and ``out`` returned: with no new
+    array on NumPy and CuPy, through a copy where the standard has no ``out=``."""
+    if _HAS_OUT:
+        return func(*args, out=out)
+    out[...] = func(*args)
     return out
 
 

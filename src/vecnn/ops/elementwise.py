@@ -9,7 +9,7 @@ from typing import Any
 
 from vecnn.autodiff.function import Function
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import Array, float_dtype, xp
+from vecnn.backend import Array, elementwise_into, float_dtype, xp
 from vecnn.errors import NoDerivativeError
 
 
@@ -52,19 +52,32 @@ class Sqrt(Function):
         return (dout / (2 * self.out),)
 
 
+def relu_derivative(A: Array, dA: Array) -> Array:
+    """``dZ = dA ⊙ 1[Z > 0]`` from the output ``A = max(Z, 0)`` (``A > 0`` exactly where
+    ``Z > 0``, NaN included), a new array."""
+    # a product with the mask cast to dA's dtype: ten times faster than where() on NumPy
+    dZ = xp.astype(A > 0, dA.dtype)
+    dZ *= dA
+    return dZ
+
+
 class Relu(Function):
     """``max(z, 0)``; ``g′ = 1`` where ``z > 0``, else 0 (0 at ``z = 0``, as PyTorch)."""
 
     name = "relu"
 
     def forward(self, z: Array) -> Array:
-        if self.needs_grad[0]:  # the mask is only kept when there will be a backward
-            self.positive = z > 0
-        return xp.maximum(z, 0)
+        self.out = xp.maximum(z, 0)
+        return self.out
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
-        # a product with the mask cast to dout's dtype: ten times faster than where() on NumPy
-        return (dout * xp.astype(self.positive, dout.dtype),)
+        return (relu_derivative(self.out, dout),)
+
+
+def leaky_relu_slope(Z_or_A: Array, alpha: float) -> Array:
+    """``g′`` of the leaky ReLU, 1 where ``z > 0`` else ``α``, from ``Z`` or from the output
+    ``A`` (for ``α ≥ 0``, ``A > 0`` exactly where ``Z > 0``)."""
+    return xp.where(Z_or_A > 0, xp.ones_like(Z_or_A), alpha)
 
 
 class LeakyRelu(Function):
@@ -76,7 +89,7 @@ class LeakyRelu(Function):
         self.alpha = alpha
 
     def forward(self, z: Array) -> Array:
-        self.slope = xp.where(z > 0, xp.ones_like(z), self.alpha)
+        self.slope = leaky_relu_slope(z, self.alpha)
         return z * self.slope
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
@@ -94,6 +107,13 @@ def stable_sigmoid(z: Array, e: Array | None = None) -> Array:
     return xp.where(z >= 0, r, e * r)
 
 
+def sigmoid_derivative(A: Array, dA: Array) -> Array:
+    """``dZ = dA ⊙ σ(Z)(1 − σ(Z))`` from the output ``A = σ(Z)``, a new array."""
+    dZ = dA * A
+    dZ *= 1 - A
+    return dZ
+
+
 class Sigmoid(Function):
     """``σ(z)``; ``g′ = σ(z)(1 − σ(z))``."""
 
@@ -104,7 +124,15 @@ class Sigmoid(Function):
         return self.out
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
-        return (dout * self.out * (1 - self.out),)
+        return (sigmoid_derivative(self.out, dout),)
+
+
+def tanh_derivative(A: Array, dA: Array) -> Array:
+    """``dZ = dA ⊙ (1 − tanh²(Z))`` from the output ``A = tanh(Z)``, a new array."""
+    dZ = A * A
+    elementwise_into(xp.subtract, 1, dZ, out=dZ)
+    dZ *= dA
+    return dZ
 
 
 class Tanh(Function):
@@ -117,7 +145,7 @@ class Tanh(Function):
         return self.out
 
     def backward(self, dout: Array) -> tuple[Array | None, ...]:
-        return (dout * (1 - self.out * self.out),)
+        return (tanh_derivative(self.out, dout),)
 
 
 class Step(Function):
