@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,15 @@ def _operations(rng: np.random.Generator) -> dict[str, tuple]:
         "softmax": (ops.softmax, a),
         "log_softmax": (ops.log_softmax, a),
         "dense": (ops.dense, a, rng.standard_normal((6, 5)), rng.standard_normal((4, 1))),
+        **{
+            f"dense_{g}": (
+                partial(ops.dense_activation, activation=g),
+                a,
+                rng.standard_normal((6, 5)),
+                rng.standard_normal((4, 1)),
+            )
+            for g in ("relu", "leaky_relu", "sigmoid", "tanh")
+        },
         "bce": (ops.binary_cross_entropy_with_logits, a * 5, (b > 0).astype(float)),
         "softmax_ce": (ops.softmax_cross_entropy_with_logits, a, Y),
         "mse": (ops.mean_squared_error, a, b),
@@ -81,7 +91,7 @@ def operations(results: dict[str, np.ndarray]) -> None:
     """Forward and backward of every op, in float64, seeded with a random upstream gradient."""
     rng = np.random.default_rng(0)
     for name, (op, *operands) in _operations(rng).items():
-        if name == "dense":  # W (n, k) @ A (k, m) + b: operands drawn as (A, W, b)
+        if name.startswith("dense"):  # W (n, k) @ A (k, m) + b: operands drawn as (A, W, b)
             operands = [operands[1].T, operands[0].T, rng.standard_normal((5, 1))]
         tensors = [Tensor(x, requires_grad=True) for x in operands]
         out = op(*tensors)

@@ -247,6 +247,33 @@ FUSED = [
     case("dense", "n=4,n_prev=3,m=5", ops.dense, N(4, 3), N(3, 5), N(4, 1)),
     case("dense", "m=1", ops.dense, N(4, 3), N(3, 1), N(4, 1)),
     case("dense", "n=1", ops.dense, N(1, 3), N(3, 5), N(1, 1)),
+    *(
+        case(
+            "dense_activation",
+            g,
+            partial(ops.dense_activation, activation=g),
+            N(4, 3),
+            N(3, 5),
+            N(4, 1),
+        )
+        for g in ("relu", "leaky_relu", "sigmoid", "tanh")
+    ),
+    case(
+        "dense_activation",
+        "relu-m=1",
+        partial(ops.dense_activation, activation="relu"),
+        N(4, 3),
+        N(3, 1),
+        N(4, 1),
+    ),
+    case(
+        "dense_activation",
+        "leaky_relu-alpha=0.3",
+        partial(ops.dense_activation, activation="leaky_relu", alpha=0.3),
+        N(4, 3),
+        N(3, 5),
+        N(4, 1),
+    ),
     case(
         "binary_cross_entropy_with_logits",
         "K=3,m=5",
@@ -386,6 +413,7 @@ INDEPENDENT = {
     "getitem-repeats": (lambda a: a[np.array([2, 0, 2, 2])], [(3, 2)]),
     "sum-axis0-keepdims": (lambda a: (a * a).sum(axis=0, keepdims=True), [(3, 4)]),
     "dense": (ops.dense, [(2, 3), (3, 4), (2, 1)]),
+    "dense+tanh": (partial(ops.dense_activation, activation="tanh"), [(2, 3), (3, 4), (2, 1)]),
 }
 
 

@@ -1,8 +1,8 @@
 """The operations of the graph, by family; each keeps its forward beside its backward.
 
-``vecnn.ops.dense`` and the losses taken from logits are fused nodes (``fused.py``) with
-the closed-form backward of the design; everything else is the general element-wise
-graph.
+``vecnn.ops.dense``, ``dense_activation`` (the dense node with its activation) and the
+losses taken from logits are fused nodes (``fused.py``) with the closed-form backward of
+the design; everything else is the general element-wise graph.
 """
 
 from vecnn.ops.arithmetic import add, div, matmul, mul, neg, pow, sub
@@ -10,6 +10,7 @@ from vecnn.ops.elementwise import cast, exp, leaky_relu, log, relu, sigmoid, sqr
 from vecnn.ops.fused import (
     binary_cross_entropy_with_logits,
     dense,
+    dense_activation,
     mean_squared_error,
     softmax_cross_entropy_with_logits,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cast",
     "dense",
+    "dense_activation",
     "div",
     "exp",
     "getitem",

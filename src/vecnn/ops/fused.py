@@ -1,4 +1,5 @@
-"""Fused nodes: the dense layer and the losses taken from logits, each one graph node.
+"""Fused nodes: the dense layer (alone or with its activation) and the losses taken from
+logits, each one graph node.
 
 Each backward is the closed form of the design's equations, not a chain of elementary
 nodes: fewer nodes, fewer temporaries and better numerics. The losses take the mean over
@@ -16,9 +17,15 @@ from typing import Any
 
 from vecnn.autodiff.function import Function
 from vecnn.autodiff.tensor import Tensor
-from vecnn.backend import Array, matmul, sum_all, sum_along, xp
+from vecnn.backend import Array, elementwise_into, matmul, sum_all, sum_along, xp
 from vecnn.errors import ShapeError
-from vecnn.ops.elementwise import stable_sigmoid
+from vecnn.ops.elementwise import (
+    leaky_relu_slope,
+    relu_derivative,
+    sigmoid_derivative,
+    stable_sigmoid,
+    tanh_derivative,
+)
 from vecnn.ops.softmax import log_softmax_and_softmax
 
 
@@ -49,6 +56,96 @@ class Dense(Function):
             self.W.T @ dZ if need_A else None,
             sum_along(dZ, axis=1, out=db_slot) if need_b else None,
         )
+
+
+class DenseActivation(Dense):
+    """``A = g(W @ A_prev + b)`` as one node, for a ``g`` whose ``g′`` is a function of ``A``.
+
+    Forward writes ``A`` over ``Z`` (``Z`` is the node's own new array), so the layer keeps
+    one ``(n[l], m)`` array where ``dense`` then ``g`` keep two; backward forms
+    ``dZ = dA ⊙ g′`` from ``A`` in a new array (it never writes into ``dA``), then ``dW``,
+    ``db`` and ``dA_prev`` as ``Dense``. The numbers are those of the two nodes: the same
+    element-wise functions and derivatives (``ops/elementwise.py``) on the same arrays.
+    Subclasses set ``name`` and ``activate(Z)`` (in place) and ``derivative(dA)``.
+    """
+
+    def forward(self, W: Array, A_prev: Array, b: Array) -> Array:
+        self.A = self.activate(super().forward(W, A_prev, b))
+        return self.A
+
+    def backward(self, dA: Array) -> tuple[Array | None, ...]:
+        return super().backward(self.derivative(dA))
+
+    def activate(self, Z: Array) -> Array:
+        raise NotImplementedError
+
+    def derivative(self, dA: Array) -> Array:
+        raise NotImplementedError
+
+
+class DenseRelu(DenseActivation):
+    """``A = max(W A_prev + b, 0)``; ``dZ = dA ⊙ 1[A > 0]``."""
+
+    name = "dense+relu"
+
+    def activate(self, Z: Array) -> Array:
+        return elementwise_into(xp.maximum, Z, 0, out=Z)
+
+    def derivative(self, dA: Array) -> Array:
+        return relu_derivative(self.A, dA)
+
+
+class DenseLeakyRelu(DenseActivation):
+    """``A = Z`` where ``Z > 0``, else ``α Z``, with ``Z = W A_prev + b``; ``dZ = dA ⊙ g′``
+    with ``g′ = 1[A > 0] + α 1[A ≤ 0]`` (``α ≥ 0``)."""
+
+    name = "dense+leaky_relu"
+
+    def __init__(self, alpha: float) -> None:
+        if not alpha >= 0:  # then A > 0 exactly where Z > 0
+            raise ValueError(f"dense+leaky_relu: alpha must be non-negative; got {alpha!r}")
+        self.alpha = alpha
+
+    def activate(self, Z: Array) -> Array:
+        Z *= leaky_relu_slope(Z, self.alpha)
+        return Z
+
+    def derivative(self, dA: Array) -> Array:
+        return dA * leaky_relu_slope(self.A, self.alpha)
+
+
+class DenseSigmoid(DenseActivation):
+    """``A = σ(W A_prev + b)``; ``dZ = dA ⊙ A(1 − A)``."""
+
+    name = "dense+sigmoid"
+
+    def activate(self, Z: Array) -> Array:
+        return stable_sigmoid(Z)  # a new array (its temporaries need Z): Z is dropped
+
+    def derivative(self, dA: Array) -> Array:
+        return sigmoid_derivative(self.A, dA)
+
+
+class DenseTanh(DenseActivation):
+    """``A = tanh(W A_prev + b)``; ``dZ = dA ⊙ (1 − A²)``."""
+
+    name = "dense+tanh"
+
+    def activate(self, Z: Array) -> Array:
+        return elementwise_into(xp.tanh, Z, out=Z)
+
+    def derivative(self, dA: Array) -> Array:
+        return tanh_derivative(self.A, dA)
+
+
+DENSE_ACTIVATIONS: dict[str, type[DenseActivation]] = {
+    "relu": DenseRelu,
+    "leaky_relu": DenseLeakyRelu,
+    "sigmoid": DenseSigmoid,
+    "tanh": DenseTanh,
+}
+"""The activations fused into the dense node; any other (softmax: its ``g′`` is a Jacobian,
+linear: none) is its own node after ``dense``."""
 
 
 def check_dense_shapes(W: tuple[int, ...], A_prev: tuple[int, ...], b: tuple[int, ...]) -> None:
@@ -208,6 +305,20 @@ class MeanSquaredError(_ExampleLoss):
 def dense(W: Any, A_prev: Any, b: Any) -> Tensor:
     """``Z = W @ A_prev + b`` as one node (see ``Dense``)."""
     return Dense.apply(W, A_prev, b)
+
+
+def dense_activation(W: Any, A_prev: Any, b: Any, activation: str, alpha: float = 0.01) -> Tensor:
+    """``A = g(W @ A_prev + b)`` as one node, ``g`` one of ``DENSE_ACTIVATIONS`` (``relu``,
+    ``leaky_relu`` with slope ``alpha``, ``sigmoid``, ``tanh``); the same numbers as
+    ``dense`` followed by the activation's own node, with one array and one node fewer."""
+    if activation not in DENSE_ACTIVATIONS:
+        known = ", ".join(DENSE_ACTIVATIONS)
+        raise ValueError(
+            f"dense_activation: {activation!r} is not fused with dense; choose one of: {known} "
+            "(or apply it to ops.dense(W, A_prev, b))"
+        )
+    params = {"alpha": float(alpha)} if activation == "leaky_relu" else {}
+    return DENSE_ACTIVATIONS[activation].apply(W, A_prev, b, **params)
 
 
 def binary_cross_entropy_with_logits(Z: Any, Y: Any, sample_weight: Any = None) -> Tensor:
