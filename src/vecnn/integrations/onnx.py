@@ -57,6 +57,7 @@ from vecnn._version import __version__
 from vecnn.backend.host import Array, xp
 from vecnn.io import atomic_write_bytes, read
 from vecnn.nn import Layer, Sequential
+from vecnn.nn.activation import LEAKY_RELU_ALPHA
 from vecnn.preprocessing import CategoricalFeature, NumericFeature, Preprocessor
 from vecnn.train.network import Network
 
@@ -68,9 +69,6 @@ DEFAULT_OPSET = 17
 
 MIN_OPSET = 13
 """The oldest opset the graph can be written in (``Squeeze`` with axes as an input)."""
-
-LEAKY_RELU_ALPHA = 0.01
-"""The slope of ``vecnn.nn.ACTIVATIONS["leaky_relu"]`` for ``Z ≤ 0``."""
 
 THRESHOLD = 0.5
 """``Network.predict``'s default: a sigmoid unit fires where ``a ≥ 0.5``."""

@@ -9,12 +9,15 @@ from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
 from vecnn.nn.layer import GraphBuilder, Layer
 
+LEAKY_RELU_ALPHA = 0.01
+"""The slope of ``leaky_relu`` for ``Z ≤ 0``."""
+
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "linear": lambda Z: Z,
     "sigmoid": ops.sigmoid,
     "tanh": ops.tanh,
     "relu": ops.relu,
-    "leaky_relu": lambda Z: ops.leaky_relu(Z, 0.01),
+    "leaky_relu": lambda Z: ops.leaky_relu(Z, LEAKY_RELU_ALPHA),
     "softmax": lambda Z: ops.softmax(Z, axis=0),
 }
 

@@ -10,7 +10,7 @@ from vecnn import ops
 from vecnn.autodiff.tensor import Tensor
 from vecnn.backend import Array, dtype_name, float_dtype, to_device, to_numpy, xp
 from vecnn.nn import init as initializers
-from vecnn.nn.activation import ACTIVATIONS, DERIVATIVES, check_activation
+from vecnn.nn.activation import ACTIVATIONS, DERIVATIVES, LEAKY_RELU_ALPHA, check_activation
 from vecnn.nn.layer import (
     Generator,
     GraphBuilder,
@@ -20,6 +20,7 @@ from vecnn.nn.layer import (
     shape_text,
     stored_size,
 )
+from vecnn.ops.fused import DENSE_ACTIVATIONS
 
 
 def check_dtype(dtype: Any) -> Any:
@@ -158,6 +159,10 @@ class Dense(Layer):
     def forward(self, A_prev: Tensor | Array) -> Tensor:
         if not self.params:  # alone, the first call sizes it (a network sizes it before)
             self.build(A_prev.shape[0])
+        if self.activation in DENSE_ACTIVATIONS:  # one node: A written over Z
+            return ops.dense_activation(
+                self.W, A_prev, self.b, self.activation, alpha=LEAKY_RELU_ALPHA
+            )
         return ACTIVATIONS[self.activation](self.linear(A_prev))
 
     def logits(self, A_prev: Tensor | Array) -> Tensor:
