@@ -36,6 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     if not kernels.available():
         sys.exit("Numba is not importable: install the 'fast' extra to compare the two paths")
+    kernels.load()  # the kernel from the first step (not once the NumPy path has earned it)
     numba = kernels._numba
     cases = [c for c in benchlib.cases([int(w) for w in args.workloads.split(",")], False, 1)]
     cases = [c for c in cases if c["kind"] == "epoch"]
