@@ -16,7 +16,7 @@ UNARY = {
     "exp_of_bounded": lambda t: (t.tanh() * 2).exp(),  # bounded: exp of exp cannot overflow
     "log_of_positive": lambda t: (t * t + 1).log(),
     "sqrt_of_positive": lambda t: (t * t + 0.5).sqrt(),
-    "square": lambda t: t**2,
+    "square_of_bounded": lambda t: (t.tanh() * 2) ** 2,  # bounded: four t² would give t¹⁶
     "softmax": lambda t: t.softmax(axis=0),
     "log_softmax": lambda t: t.log_softmax(axis=0),
     "transpose_twice": lambda t: t.T.T,
