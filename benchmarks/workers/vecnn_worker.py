@@ -26,7 +26,9 @@ class VecnnAdapter(benchlib.Adapter):
     def prepare(self, case: dict[str, Any], data: dict[str, np.ndarray]) -> None:
         from vecnn.backend import kernels
 
-        kernels.load()  # (False without Numba: the NumPy-only install, measured as it is)
+        # (False without Numba: the NumPy-only install, measured as it is; a tree from
+        # before kernels.load() loads Numba at its first step anyway)
+        getattr(kernels, "load", kernels.available)()
         self.case = case
         self.columns = {key: value.T for key, value in data.items() if value.ndim == 2}
         if case.get("layout") == "columns":  # X (n[0], m) C-ordered, as a user may hold it
