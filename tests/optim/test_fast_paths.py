@@ -257,7 +257,7 @@ def test_numba_is_loaded_only_once_the_numpy_path_has_cost_as_much(monkeypatch):
     the NumPy path all along."""
     monkeypatch.setattr(kernels, "_compiled", {})  # as in a process that never loaded it
     monkeypatch.setattr(kernels, "_rented", 0.0)
-    per_step = kernels.RENT_PER_CALL_SECONDS + kernels.RENT_PER_BYTE_SECONDS * 4 * 122_407
+    per_step = kernels.RENT_PER_CALL_SECONDS + kernels.RENT_PER_VALUE_SECONDS[4] * 122_407
     monkeypatch.setattr(kernels, "NUMBA_LOAD_SECONDS", 5.5 * per_step)
     switching, _ = _train(vecnn.optim.Adam, {"lr": 1e-2}, np.float32, kernels_on=True, steps=5)
     assert "adam" not in kernels._compiled  # five steps cost less than loading Numba
@@ -280,3 +280,18 @@ def test_load_says_whether_a_compiled_kernel_can_be_used(monkeypatch):
     assert kernels.load() is False
     monkeypatch.setattr(kernels, "_enabled", False)
     assert kernels.load() is False
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_rent_charges_each_value_at_its_dtypes_measured_cost(monkeypatch, dtype):
+    """float64's NumPy passes cost about twice float32's per byte (benchmarks/NOTES.md):
+    charging both at float32's rate would load Numba late for float64 networks."""
+    monkeypatch.setattr(kernels, "_compiled", {})
+    monkeypatch.setattr(kernels, "_numba", None)
+    monkeypatch.setattr(kernels, "_rented", 0.0)
+    W = np.zeros(10_000, dtype)
+    assert kernels._rent(W)
+    expected = kernels.RENT_PER_CALL_SECONDS + kernels.RENT_PER_VALUE_SECONDS[W.itemsize] * 1e4
+    assert kernels._rented == pytest.approx(expected)
+    per_byte = kernels.RENT_PER_VALUE_SECONDS[W.itemsize] / W.itemsize
+    assert per_byte == pytest.approx(0.3e-9 if dtype == np.float32 else 0.6e-9)

@@ -39,9 +39,10 @@ NUMBA_LOAD_SECONDS = 0.6
 """What loading Numba and the Adam kernel costs, measured (benchmarks/NOTES.md): the
 in-place NumPy path runs until its extra cost reaches this."""
 RENT_PER_CALL_SECONDS = 10e-6
-RENT_PER_BYTE_SECONDS = 0.3e-9
-"""What one in-place NumPy step costs beyond the kernel: per call, and per byte of the
-flat buffer (about 1.2 ns per float32 value), measured as above."""
+RENT_PER_VALUE_SECONDS = {4: 1.2e-9, 8: 4.8e-9}
+"""What one in-place NumPy step costs beyond the kernel: per call, and per value of the
+flat buffer by its item size (float32 about 0.3 ns a byte, float64 about 0.6), measured
+as above."""
 _rented = 0.0  # the in-place path's extra cost so far, in seconds
 
 
@@ -85,14 +86,15 @@ def load() -> bool:
     return True
 
 
-def _rent(nbytes: int) -> bool:
-    """True while the in-place NumPy path should take this step of ``nbytes`` per flat
-    buffer (Numba not loaded yet, and the path's extra cost so far below the cost of
-    loading it); adds the step's extra cost."""
+def _rent(W: Any) -> bool:
+    """True while the in-place NumPy path should step the flat buffer ``W`` (Numba not
+    loaded yet, and the path's extra cost so far below the cost of loading it); adds
+    the step's extra cost."""
     global _rented
     if "adam" in _compiled or _numba is False:
         return False
-    _rented += RENT_PER_CALL_SECONDS + RENT_PER_BYTE_SECONDS * nbytes
+    per_value = RENT_PER_VALUE_SECONDS.get(W.dtype.itemsize, RENT_PER_VALUE_SECONDS[8])
+    _rented += RENT_PER_CALL_SECONDS + per_value * W.size
     return _rented < NUMBA_LOAD_SECONDS
 
 
@@ -233,7 +235,7 @@ def adam(
         return False
     b1, b2 = scalars[:2]
     numbers = (*scalars, 1 - b1, 1 - b2)
-    renting = backend.name == "numpy" and scratch is not None and _rent(W.nbytes)
+    renting = backend.name == "numpy" and scratch is not None and _rent(W)
     if renting or not available():
         if scratch is None:
             return False
