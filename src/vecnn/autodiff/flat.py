@@ -59,17 +59,20 @@ class FlatParameters:
             by_dtype.setdefault(p.data.dtype, []).append(i)
         self.groups = [FlatGroup(self.params, indices) for indices in by_dtype.values()]
 
-    def owns(self, params: list[Tensor]) -> bool:
+    def owns(self, params: list[Tensor], with_grads: bool = False) -> bool:
         """True when ``params`` are these parameters, in order, each still holding its view
-        (a parameter whose ``data`` was replaced has left the buffer)."""
+        (a parameter whose ``data`` was replaced has left the buffer); ``with_grads``: and
+        each ``grad`` is its slot of the gradient buffer (as after a backward)."""
         if len(params) != len(self.params):
             return False
         for p, q in zip(params, self.params, strict=True):
             if p is not q:
                 return False
         for group in self.groups:  # (loops, not all(...): this runs at every step)
-            for i, view in zip(group.indices, group.data_views, strict=True):
-                if self.params[i].data is not view:
+            views = zip(group.indices, group.data_views, group.grad_views, strict=True)
+            for i, data, grad in views:
+                p = self.params[i]
+                if p.data is not data or (with_grads and p.grad is not grad):
                     return False
         return True
 

@@ -55,6 +55,12 @@ class Function:
             "backward() could use"
         )
 
+    def forward_array(self, arrays: Any) -> Array:
+        """``forward(*arrays)`` as an array of the backend (NumPy gives scalars for full
+        reductions): what ``apply`` and a step plan's replay call."""
+        out = self.forward(*arrays)
+        return out if isinstance(out, Array) else xp.asarray(out)
+
     def release(self) -> None:
         """Drop the saved buffers and the links to the inputs once backward has used them."""
         self.__dict__.clear()
@@ -93,12 +99,7 @@ class Function:
         record = True in needs_grad and is_grad_enabled()
         fn.needs_grad = needs_grad if record else (False,) * len(operands)
         tape = _mode.tape  # a step plan recording this step (plan.py)
-        if tape is not None:
-            out = tape.run(fn, operands, arrays)
-        else:
-            out = fn.forward(*arrays)
-            if not isinstance(out, Array):  # NumPy gives scalars for full reductions
-                out = xp.asarray(out)
+        out = fn.forward_array(arrays) if tape is None else tape.run(fn, operands, arrays)
         if is_anomaly_enabled():
             check_finite_result(fn.name, "forward pass", out, arrays)
         if not record:

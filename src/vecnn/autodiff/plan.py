@@ -30,8 +30,8 @@ from typing import Any
 
 from vecnn.autodiff import mode
 from vecnn.autodiff.function import Function
-from vecnn.autodiff.tensor import Tensor, _topological_order
-from vecnn.backend import Array, as_float_array, copy, is_fresh, xp
+from vecnn.autodiff.tensor import Tensor, _free_slots, _topological_order
+from vecnn.backend import Array, as_float_array, is_fresh, xp
 
 # Where an operand comes from (the first item of each source tuple).
 _RESULT, _LEAF, _INPUT, _CONSTANT = range(4)
@@ -62,9 +62,7 @@ class _Tape:
 
     def run(self, fn: Function, operands: tuple[Any, ...], arrays: list[Array]) -> Any:
         self.entries.append((fn, dict(fn.__dict__), operands, list(arrays)))
-        out = fn.forward(*arrays)
-        if not isinstance(out, Array):
-            out = xp.asarray(out)
+        out = fn.forward_array(arrays)
         self.results.append(out)
         return out
 
@@ -160,9 +158,10 @@ class StepPlan:
         for tensor in returned:
             if tensor._fn is None or id(tensor.data) not in result_ids:
                 return None
-        # the Tensors that made the graph, to follow the engine's own walk over them
+        # the engine's own walk over the Tensors that need a gradient, followed once
+        order = _topological_order(returned[0])
         n = len(nodes)
-        for tensor in _walk_tensors(returned[0]):
+        for tensor in order:
             if tensor._retains_grad:  # its .grad is wanted: only the engine keeps one
                 return None
             if tensor._fn is not None:
@@ -171,39 +170,29 @@ class StepPlan:
                 tensor_ids[tensor] = result_ids[id(tensor.data)]
             elif id(tensor) in leaf_ids:
                 tensor_ids[tensor] = n + leaf_ids[id(tensor)]
-            elif tensor.requires_grad:  # a leaf the tape did not see
+            else:  # a leaf the tape did not see
                 return None
         for i, (fn, *_) in enumerate(tape.entries):
             if not hasattr(fn, "inputs"):  # no operand needed a gradient
                 continue
             for k, (parent, needed) in enumerate(zip(fn.inputs, fn.needs_grad, strict=True)):
-                if needed:
+                if needed and parent in tensor_ids:  # (J's graph only)
                     nodes[i].routes.append((k, tensor_ids[parent]))
-        walk = [tensor_ids[t] for t in reversed(_topological_order(returned[0]))]
+        walk = [tensor_ids[t] for t in reversed(order)]
         plan = cls(nodes, leaves, walk, [result_ids[id(t.data)] for t in returned])
-        plan._assign_slots()
-        return plan
-
-    def _assign_slots(self) -> None:
-        """The gradient slots each slot-writing node gets: ``_free_slots``'s rule (a
-        parameter's slot while it has no gradient yet, and only for its first use in the
-        node), decided once over the walk instead of at every step."""
-        n = len(self.nodes)
-        pending = {self.walk[0]}
-        for node_id in self.walk:
-            if node_id >= n or node_id not in pending:
+        # The gradient slots each slot-writing operation gets, by the engine's own rule
+        # (``_free_slots``), decided once over the walk; the parameters have no gradient
+        # now (``zero_grad``), as at every step the plan is used for (``ready``).
+        pending = {returned[0]}
+        for tensor in reversed(order):
+            fn = tensor._fn
+            if fn is None or tensor not in pending:
                 continue
-            pending.discard(node_id)
-            node = self.nodes[node_id]
-            if node.writes_slots:
-                slots: list[Array | None] = [None] * len(node.sources)
-                seen: set[int] = set()
-                for k, target in node.routes:
-                    if target >= n and target not in pending and target not in seen:
-                        slots[k] = self.leaves[target - n]._grad_slot
-                    seen.add(target)
-                node.slots = tuple(slots)
-            pending.update(target for _, target in node.routes)
+            pending.discard(tensor)
+            if fn.writes_grad_slots:
+                nodes[tensor_ids[tensor]].slots = _free_slots(fn, pending)
+            pending.update(p for p, needed in zip(fn.inputs, fn.needs_grad, strict=True) if needed)
+        return plan
 
     # ------------------------------------------------------------------ replaying
     def ready(self) -> bool:
@@ -230,11 +219,8 @@ class StepPlan:
                     args.append(x if dtype[0] is None else as_float_array(x, dtype[0]))
                 else:
                     args.append(ref)
-            out = fn.forward(*args)
-            if not isinstance(out, Array):
-                out = xp.asarray(out)
             fns.append(fn)
-            values.append(out)
+            values.append(fn.forward_array(args))
         returned = [values[i] for i in self.outputs]
         self._backward(fns, values)
         return returned
@@ -273,27 +259,14 @@ class StepPlan:
         # given to .grad once the walk succeeded, as the engine does
         for k, leaf in enumerate(self.leaves):
             entry = pending.pop(n + k, None)
-            if entry is not None:
-                self._arrive(leaf, *entry)
+            if entry is not None:  # (it has no gradient: ready())
+                leaf._accumulate(*entry)
 
     def _seed(self, J: Array) -> Array:
         seed = getattr(self, "_ones", None)
         if seed is None or seed.dtype != J.dtype:
             seed = self._ones = xp.ones_like(J)
         return seed
-
-    @staticmethod
-    def _arrive(leaf: Tensor, grad: Array, owned: bool) -> None:
-        """``Tensor._accumulate`` for a parameter with no gradient yet."""
-        if grad.dtype != leaf.data.dtype:
-            grad, owned = xp.astype(grad, leaf.data.dtype), True
-        slot = leaf._grad_slot
-        if slot is not None:
-            if grad is not slot:
-                slot[...] = grad
-            leaf.grad = slot
-        else:
-            leaf.grad = grad if owned else copy(grad)
 
 
 def _source(
@@ -318,20 +291,3 @@ def _source(
     if getattr(array, "size", 2) <= 1:
         return (_CONSTANT, array)
     return None
-
-
-def _walk_tensors(root: Tensor) -> list[Tensor]:
-    """Every Tensor of ``root``'s graph that has an operation or requires a gradient."""
-    seen: set[Tensor] = set()
-    stack = [root]
-    found = []
-    while stack:
-        tensor = stack.pop()
-        if tensor in seen:
-            continue
-        seen.add(tensor)
-        found.append(tensor)
-        fn = tensor._fn
-        if fn is not None and not fn.released:
-            stack.extend(p for p in fn.inputs if p is not None)
-    return found

@@ -160,16 +160,7 @@ class Optimizer:
         common case, where the step is the rule on the flat arrays and needs no other check
         (a view has its parameter's shape by construction)."""
         steps = self._steps
-        if steps.count(steps[0]) != len(steps):
-            return False
-        params = self.params
-        for group in self.flat.groups:  # (loops, not all(...): this runs at every step)
-            views = zip(group.indices, group.data_views, group.grad_views, strict=True)
-            for i, data, grad in views:
-                p = params[i]
-                if p.data is not data or p.grad is not grad:
-                    return False
-        return True
+        return steps.count(steps[0]) == len(steps) and self.flat.owns(self.params, True)
 
     def _flat_step_possible(self, active: list[int]) -> bool:
         """True when every parameter has a gradient, all have had the same number of
